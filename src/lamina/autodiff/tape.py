@@ -1,0 +1,335 @@
+"""Reverse-mode differentiation: ``apply`` records primitives, ``GradientTape`` replays them.
+
+The one path every op takes is ``apply(prim, inputs, **params)``: it runs the
+primitive's forward on the input arrays and, when a tape is recording and an
+input is tracked, attaches a ``Node`` to the output. ``GradientTape.gradient``
+orders the recorded nodes from the target back to the sources, calls each
+primitive's vector-Jacobian product, undoes broadcasting in ``unbroadcast``
+(the only place that does) and accumulates gradients of tensors used twice.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lamina import config
+from lamina.autodiff import tensor as _t
+from lamina.autodiff.tensor import Node, Tensor, Variable
+
+__all__ = ["GradientTape", "Primitive", "apply", "unbroadcast", "stop_gradient"]
+
+
+class Primitive:
+    """One differentiable operation: ``fwd(*arrays, **params) -> (out, saved)`` and
+    ``vjp(g, saved, needs) -> tuple of input gradients`` (``None`` where not needed)."""
+
+    __slots__ = ("name", "fwd", "vjp")
+
+    def __init__(self, name, fwd, vjp):
+        self.name = name
+        self.fwd = fwd
+        self.vjp = vjp
+
+    def __repr__(self):
+        return f"<Primitive {self.name}>"
+
+
+# Union of what the active tapes watch, kept in step by GradientTape.
+_WATCHED: dict = {}
+_WATCH_VARS = [False]
+
+
+def _refresh_watch_state():
+    _WATCHED.clear()
+    watch_vars = False
+    for tape in _t._STATE:
+        _WATCHED.update(tape._watched)
+        watch_vars = watch_vars or tape._watch_accessed_variables
+    _WATCH_VARS[0] = watch_vars
+
+
+def _tracked(x) -> bool:
+    if x.__class__ is Tensor:
+        return x._node is not None or id(x) in _WATCHED
+    if isinstance(x, Variable):
+        return (x.trainable and _WATCH_VARS[0]) or id(x) in _WATCHED
+    if isinstance(x, Tensor):
+        return x._node is not None or id(x) in _WATCHED
+    return False
+
+
+def as_input_array(x):
+    """The array an op computes with: Python scalars stay weak (NumPy keeps the
+    other operand's dtype); lists of floats become ``floatx`` arrays."""
+    if isinstance(x, Tensor):
+        return x.value
+    if isinstance(x, np.ndarray) or isinstance(x, (int, float, bool, np.generic)):
+        return x
+    arr = np.asarray(x)
+    if arr.dtype == np.float64 and not hasattr(x, "dtype"):
+        arr = arr.astype(config.floatx())
+    return arr
+
+
+def apply(prim: Primitive, inputs: tuple, **params) -> Tensor:
+    """Run ``prim`` on ``inputs`` and record it when a tape needs it."""
+    arrays = [as_input_array(x) for x in inputs]
+    out, saved = prim.fwd(*arrays, **params)
+    if not isinstance(out, np.ndarray):
+        out = np.asarray(out)
+    if _t._STATE:
+        for x in inputs:
+            if isinstance(x, Tensor) and _tracked(x):
+                for tape in _t._STATE:
+                    tape._note_inputs(inputs)
+                return Tensor(out, Node(prim, inputs, saved, _t._STATE))
+    return Tensor(out)
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    if grad.shape != shape:
+        grad = np.broadcast_to(grad, shape)
+    return grad
+
+
+def stop_gradient(x) -> Tensor:
+    """Return ``x`` as a tensor through which no gradient flows."""
+    return Tensor(as_input_array(x) if not isinstance(x, Tensor) else x.value)
+
+
+def _flatten(structure):
+    if isinstance(structure, dict):
+        out = []
+        for key in structure:
+            out.extend(_flatten(structure[key]))
+        return out
+    if isinstance(structure, (list, tuple)):
+        out = []
+        for item in structure:
+            out.extend(_flatten(item))
+        return out
+    return [structure]
+
+
+def _pack_like(structure, flat):
+    it = iter(flat)
+
+    def build(s):
+        if isinstance(s, dict):
+            return {k: build(v) for k, v in s.items()}
+        if isinstance(s, (list, tuple)):
+            items = [build(v) for v in s]
+            return type(s)(items) if isinstance(s, tuple) and not hasattr(s, "_fields") else items
+        return next(it)
+
+    return build(structure)
+
+
+class GradientTape:
+    """Records operations so that gradients can be computed afterwards.
+
+    Trainable variables read inside the ``with`` block are watched
+    automatically; other tensors are watched with ``tape.watch(x)``.
+
+    Args:
+        persistent: allow more than one call to ``gradient``.
+        watch_accessed_variables: watch trainable variables automatically.
+
+    Example:
+        >>> import lamina
+        >>> x = lamina.Variable(3.0)
+        >>> with lamina.GradientTape() as tape:
+        ...     y = x * x
+        >>> float(tape.gradient(y, x))
+        6.0
+    """
+
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
+        self._persistent = bool(persistent)
+        self._watch_accessed_variables = bool(watch_accessed_variables)
+        self._watched: dict = {}
+        self._accessed: dict = {}
+        self._recording = False
+        self._used = False
+
+    def __enter__(self):
+        self._recording = True
+        _t._set_active(_t._ACTIVE + [self])
+        _refresh_watch_state()
+        return self
+
+    def __exit__(self, *exc):
+        self._recording = False
+        _t._set_active([t for t in _t._ACTIVE if t is not self])
+        _refresh_watch_state()
+        return False
+
+    def _note_inputs(self, inputs):
+        for x in inputs:
+            if isinstance(x, Variable):
+                self._accessed[id(x)] = x
+
+    def watch(self, tensor) -> None:
+        """Track ``tensor`` (or a list of them) so gradients can be taken with respect to it."""
+        for x in _flatten(tensor):
+            if not isinstance(x, Tensor):
+                raise TypeError(
+                    "GradientTape.watch() needs lamina tensors or variables; got "
+                    f"{type(x).__name__}. Convert it first with "
+                    "`x = lamina.ops.convert_to_tensor(x)` and use that `x` in your computation."
+                )
+            self._watched[id(x)] = x
+        if self._recording:
+            _refresh_watch_state()
+
+    def watched_variables(self) -> list:
+        """The variables this tape has seen used in recorded operations."""
+        return list(self._accessed.values())
+
+    def reset(self) -> None:
+        """Forget everything recorded so far."""
+        self._watched.clear()
+        self._accessed.clear()
+        if self._recording:
+            _refresh_watch_state()
+
+    def stop_recording(self):
+        """Context manager that pauses recording for this tape."""
+        tape = self
+
+        class _Pause:
+            def __enter__(self_inner):
+                tape._recording = False
+                _t._set_active(list(_t._ACTIVE))
+                _refresh_watch_state()
+
+            def __exit__(self_inner, *exc):
+                tape._recording = True
+                _t._set_active(list(_t._ACTIVE))
+                _refresh_watch_state()
+                return False
+
+        return _Pause()
+
+    def gradient(self, target, sources, output_gradients=None, unconnected_gradients="none"):
+        """Gradient of ``target`` (summed if not scalar) with respect to ``sources``.
+
+        Args:
+            target: a tensor, or a list of tensors whose sum is differentiated.
+            sources: a variable/tensor or a (nested) list or dict of them.
+            output_gradients: initial gradients for each target (default ones).
+            unconnected_gradients: ``"none"`` gives ``None`` for a source the
+                target does not depend on; ``"zero"`` gives zeros.
+
+        Returns:
+            Tensors of the sources' shapes, in the structure of ``sources``.
+        """
+        if self._used and not self._persistent:
+            raise RuntimeError(
+                "This GradientTape has already computed gradients once and is not "
+                "persistent. Use `GradientTape(persistent=True)` to call gradient() "
+                "several times, or open a new tape for each gradient."
+            )
+        if unconnected_gradients not in ("none", "zero"):
+            raise ValueError(
+                "The 'unconnected_gradients' argument of GradientTape.gradient must be "
+                f"'none' or 'zero'. Got {unconnected_gradients!r} instead."
+            )
+        self._used = True
+        flat_sources = _flatten(sources)
+        for s in flat_sources:
+            if not isinstance(s, Tensor):
+                raise TypeError(
+                    "GradientTape.gradient() takes gradients with respect to lamina "
+                    f"variables or watched tensors; a source is a {type(s).__name__}. "
+                    "Pass model.trainable_variables, a lamina.Variable, or a tensor you "
+                    "watched with tape.watch()."
+                )
+        targets = _flatten(target)
+        if output_gradients is None:
+            seeds = [None] * len(targets)
+        else:
+            seeds = _flatten(output_gradients)
+        grads = backward(self, targets, seeds, flat_sources)
+        out = []
+        for s, g in zip(flat_sources, grads):
+            if g is None:
+                if unconnected_gradients == "zero":
+                    out.append(Tensor(np.zeros_like(s.value)))
+                else:
+                    out.append(None)
+                continue
+            if g.dtype != s.value.dtype and s.value.dtype.kind == "f":
+                g = g.astype(s.value.dtype)
+            out.append(Tensor(g if g.flags.writeable else g.copy()))
+        if isinstance(sources, (list, tuple, dict)):
+            return _pack_like(sources, out)
+        return out[0]
+
+
+def backward(tape, targets, seeds, sources) -> list:
+    """Gradients (arrays or ``None``) of the sum of ``targets`` for each source."""
+    source_ids = {id(s) for s in sources}
+    depends: dict = {}
+    order: list = []
+    visited: set = set()
+    stack = [(t, False) for t in targets if isinstance(t, Tensor)]
+    while stack:
+        t, done = stack.pop()
+        k = id(t)
+        node = t._node
+        live = node is not None and tape in node.tapes
+        if done:
+            d = k in source_ids
+            if live:
+                for inp in node.inputs:
+                    if isinstance(inp, Tensor) and depends.get(id(inp)):
+                        d = True
+                if d:
+                    order.append(t)
+            depends[k] = d
+            continue
+        if k in visited:
+            continue
+        visited.add(k)
+        stack.append((t, True))
+        if live:
+            for inp in node.inputs:
+                if isinstance(inp, Tensor) and id(inp) not in visited:
+                    stack.append((inp, False))
+
+    grads: dict = {}
+    for t, seed in zip(targets, seeds):
+        if not isinstance(t, Tensor) or not depends.get(id(t)):
+            continue
+        g = np.ones_like(t.value) if seed is None else _t.to_array(seed).astype(t.value.dtype)
+        k = id(t)
+        grads[k] = g if k not in grads else grads[k] + g
+
+    for t in reversed(order):
+        g = grads.get(id(t))
+        if g is None:
+            continue
+        node = t._node
+        inputs = node.inputs
+        needs = tuple(isinstance(x, Tensor) and depends.get(id(x), False) for x in inputs)
+        in_grads = node.prim.vjp(g, node.saved, needs)
+        for x, gx, need in zip(inputs, in_grads, needs):
+            if not need or gx is None:
+                continue
+            if not isinstance(gx, np.ndarray):
+                gx = np.asarray(gx)
+            gx = unbroadcast(gx, x.value.shape)
+            k = id(x)
+            prev = grads.get(k)
+            grads[k] = gx if prev is None else prev + gx
+    return [grads.get(id(s)) for s in sources]
