@@ -576,11 +576,12 @@ def make_training():
                   axis=1).astype(np.int32)
 
     def clf_model(bn=False):
-        layers = [K.Input((4,)), K.layers.Dense(8, activation="relu")]
+        layers = [K.Input((4,)),
+                  K.layers.Dense(8, activation="relu", name="hidden")]
         if bn:
-            layers.append(K.layers.BatchNormalization())
-        layers.append(K.layers.Dense(3, activation="softmax"))
-        return K.Sequential(layers)
+            layers.append(K.layers.BatchNormalization(name="bn"))
+        layers.append(K.layers.Dense(3, activation="softmax", name="out"))
+        return K.Sequential(layers, name="clf")
 
     base_model = clf_model()
     clf_init = init_weights(base_model, rng)
@@ -648,8 +649,9 @@ def make_training():
         if l2 is not None:
             kw["kernel_regularizer"] = K.regularizers.l2(l2)
         return K.Sequential([K.Input((3,)),
-                             K.layers.Dense(5, activation="relu", **kw),
-                             K.layers.Dense(1)])
+                             K.layers.Dense(5, activation="relu",
+                                            name="hidden", **kw),
+                             K.layers.Dense(1, name="out")], name="reg")
 
     m = reg_model()
     reg_init = init_weights(m, rng)
