@@ -422,8 +422,7 @@ def sum(x, axis=None, keepdims=False) -> Tensor:  # noqa: A001 - Keras's name
 
 def mean(x, axis=None, keepdims=False) -> Tensor:
     """Mean along ``axis`` (all axes when ``None``)."""
-    arr = as_input_array(x)
-    if isinstance(x, Tensor) and arr.dtype.kind in "iub":
+    if np.asarray(as_input_array(x)).dtype.kind in "iub":
         x = cast(x, config.floatx())
     return apply(P.MEAN, (x,), axis=_axis(axis), keepdims=keepdims)
 
@@ -488,14 +487,62 @@ def cumsum(x, axis=None, dtype=None) -> Tensor:
 
 
 def norm(x, ord=None, axis=None, keepdims=False) -> Tensor:
-    """Vector 2-norm (or Frobenius norm) along ``axis``; ``ord=1`` and ``inf`` also work."""
-    if ord in (None, 2, "fro", "euclidean"):
-        return sqrt(sum(square(x), axis=axis, keepdims=keepdims))
-    if ord == 1:
-        return sum(abs(x), axis=axis, keepdims=keepdims)
-    if ord in (np.inf, "inf"):
-        return max(abs(x), axis=axis, keepdims=keepdims)
-    raise ValueError(f"norm: ord must be None, 1, 2, 'fro' or inf. Got {ord!r} instead.")
+    """Vector or matrix norm along ``axis``, as ``numpy.linalg.norm``.
+
+    One axis (or a 1-D input with ``axis=None``) gives a vector norm: ``ord`` is
+    ``None``/2 (Euclidean), ``inf``, ``-inf``, 0 (count of non-zeros) or any other
+    number ``p`` for ``sum(|x|^p)^(1/p)``. Two axes (or a 2-D input) give a matrix
+    norm: ``None``/``"fro"``, 1, -1, ``inf`` or ``-inf``. With ``ord=None`` and
+    ``axis=None`` any input is flattened.
+
+    Example:
+        >>> from lamina import ops
+        >>> float(ops.norm([3.0, 4.0]))
+        5.0
+    """
+    ord = {"euclidean": None, "inf": np.inf}.get(ord, ord) if isinstance(ord, str) else ord
+    n = ndim(x)
+    if axis is None and ord is None:
+        return sqrt(sum(square(x), keepdims=keepdims))
+    axes = tuple(range(n)) if axis is None else (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = tuple(a % n for a in axes)
+    if len(axes) == 1:
+        if ord in (None, 2, "fro"):
+            return sqrt(sum(square(x), axis=axes, keepdims=keepdims))
+        if ord == np.inf:
+            return max(abs(x), axis=axes, keepdims=keepdims)
+        if ord == -np.inf:
+            return min(abs(x), axis=axes, keepdims=keepdims)
+        if ord == 0:
+            return sum(cast(not_equal(x, 0), dtype(x)), axis=axes, keepdims=keepdims)
+        if not isinstance(ord, str):
+            p = float(ord)
+            return power(sum(power(abs(x), p), axis=axes, keepdims=keepdims), 1.0 / p)
+    elif len(axes) == 2:
+        row, col = axes
+        if ord in (None, "fro"):
+            return sqrt(sum(square(x), axis=axes, keepdims=keepdims))
+        if ord in (1, -1, np.inf, -np.inf):
+            # 1: largest column sum of |x|; inf: largest row sum (min for -1 / -inf).
+            summed, reduced = (row, col) if ord in (1, -1) else (col, row)
+            pick = max if ord > 0 else min
+            out = pick(sum(abs(x), axis=summed, keepdims=True), axis=reduced, keepdims=True)
+            return out if keepdims else squeeze(out, axis=axes)
+        if ord in (2, -2, "nuc"):
+            raise ValueError(
+                f"norm: the matrix norm ord={ord!r} needs singular values, which lamina does "
+                "not differentiate. Use ord='fro', 1, -1, inf or -inf, or a vector norm."
+            )
+    else:
+        raise ValueError(
+            f"norm: `axis` must name one or two axes; got axis={axis!r} for an input with "
+            f"{n} dimensions. Pass axis=None with ord=None to flatten."
+        )
+    raise ValueError(
+        f"norm: ord={ord!r} is not a valid {'vector' if len(axes) == 1 else 'matrix'} norm. "
+        "Use None, 2, 1, inf, -inf or a number (vectors); None, 'fro', 1, -1, inf, -inf "
+        "(matrices)."
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -754,8 +801,8 @@ def relu(x) -> Tensor:
 
 
 def relu6(x) -> Tensor:
-    """``min(max(x, 0), 6)``."""
-    return minimum(relu(x), 6.0)
+    """``min(max(x, 0), 6)``; the gradient is 0 at 0 and at 6, as in TensorFlow."""
+    return minimum(6.0, relu(x))  # 6.0 first: the tie at x = 6 sends the gradient to the constant
 
 
 def sigmoid(x) -> Tensor:
@@ -806,7 +853,8 @@ def leaky_relu(x, negative_slope=0.2) -> Tensor:
 
 def elu(x, alpha=1.0) -> Tensor:
     """``x`` if positive, else ``alpha * (exp(x) - 1)``."""
-    return where(greater(x, 0), x, multiply(expm1(x), alpha))
+    # expm1 of min(x, 0): the branch not taken neither overflows nor turns gradients into NaN.
+    return where(greater(x, 0), x, multiply(expm1(minimum(x, 0.0)), alpha))
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -814,8 +862,9 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def selu(x) -> Tensor:
-    """Scaled ELU with the self-normalising constants."""
-    return multiply(elu(x, _SELU_ALPHA), _SELU_SCALE)
+    """Scaled ELU with the self-normalising constants; ``selu'(0) = scale``, as in TensorFlow."""
+    negative_part = multiply(expm1(minimum(x, 0.0)), _SELU_ALPHA)
+    return multiply(where(greater_equal(x, 0), x, negative_part), _SELU_SCALE)
 
 
 def gelu(x, approximate=True) -> Tensor:
@@ -850,6 +899,11 @@ def log_softmax(x, axis=-1) -> Tensor:
 def normalize(x, axis=-1, order=2, epsilon=None) -> Tensor:
     """Scale ``x`` to unit ``order``-norm along ``axis``."""
     eps = config.epsilon() if epsilon is None else epsilon
+    if order == 2:
+        # x * rsqrt(max(sum(x^2), eps^2)): same values as x / max(norm, eps), and a
+        # zero vector gets a finite gradient instead of NaN.
+        square_sum = sum(square(x), axis=axis, keepdims=True)
+        return multiply(x, rsqrt(maximum(square_sum, eps * eps)))
     n = norm(x, ord=order, axis=axis, keepdims=True)
     return divide(x, maximum(n, eps))
 
@@ -898,11 +952,11 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1) 
         output, from_logits = output._keras_logits, True
     if from_logits:
         return apply(P.SPARSE_XENT_LOGITS, (output, labels), axis=axis)
+    # Keras clips first, then renormalises (through log_softmax of the log).
     eps = config.epsilon()
-    out = divide(output, sum(output, axis=axis, keepdims=True))
-    out = clip(out, eps, 1.0 - eps)
-    picked = take_along_axis(out, np.expand_dims(labels, axis), axis=axis)
-    return negative(squeeze(log(picked), axis=axis))
+    logp = log_softmax(log(clip(output, eps, 1.0 - eps)), axis=axis)
+    picked = take_along_axis(logp, np.expand_dims(labels, axis), axis=axis)
+    return negative(squeeze(picked, axis=axis))
 
 
 __all__ = sorted(

@@ -104,7 +104,14 @@ EXP = _unary("exp", np.exp, lambda x, y: y)
 EXPM1 = _unary("expm1", np.expm1, lambda x, y: y + 1)
 LOG = _unary("log", np.log, lambda x, y: 1 / x)
 LOG1P = _unary("log1p", np.log1p, lambda x, y: 1 / (1 + x))
-SQRT = _unary("sqrt", np.sqrt, lambda x, y: 0.5 / y)
+
+
+def _sqrt_grad(x, y):
+    with np.errstate(divide="ignore"):  # sqrt'(0) = inf, as in TensorFlow, with no warning
+        return 0.5 / y
+
+
+SQRT = _unary("sqrt", np.sqrt, _sqrt_grad)
 SQUARE = _unary("square", np.square, lambda x, y: 2 * x)
 ABS = _unary("abs", np.abs, lambda x, y: np.sign(x))
 SIN = _unary("sin", np.sin, lambda x, y: np.cos(x))
@@ -181,13 +188,16 @@ CLIP = _def("clip", _clip_fwd, _clip_vjp)
 
 
 def _cast_fwd(x, dtype):
-    return np.asarray(x).astype(dtype), np.asarray(x).dtype
+    out = np.asarray(x).astype(dtype)
+    return out, (np.asarray(x).dtype, out.dtype)
 
 
 def _cast_vjp(g, s, n):
-    if s.kind not in "fc":
+    # As in TensorFlow, only a cast between float types passes a gradient.
+    src, dst = s
+    if src.kind not in "fc" or dst.kind not in "fc":
         return (None,)
-    return (g.astype(s),)
+    return (g.astype(src),)
 
 
 CAST = _def("cast", _cast_fwd, _cast_vjp)
@@ -413,11 +423,13 @@ def _take_vjp(g, s, n):
 TAKE = _def("take", _take_fwd, _take_vjp)
 
 
-def _along_axis_index(indices, axis, ndim):
-    grids = np.ogrid[tuple(slice(n) for n in indices.shape)]
-    grids = list(grids)
+def _along_axis_index(indices, axis, shape):
+    grids = list(np.ogrid[tuple(slice(n) for n in indices.shape)])
     grids[axis] = indices
-    return tuple(grids[:ndim])
+    # A length-1 axis of x that the indices broadcast over is always read at 0.
+    return tuple(
+        0 if d != axis and n == 1 else grid for d, (grid, n) in enumerate(zip(grids, shape))
+    )
 
 
 def _take_along_fwd(x, indices, axis=-1):
@@ -429,7 +441,7 @@ def _take_along_vjp(g, s, n):
     shape, indices, axis = s
     out = np.zeros(shape, dtype=g.dtype)
     idx = np.broadcast_to(indices, g.shape)
-    np.add.at(out, _along_axis_index(idx, axis % len(shape), len(shape)), g)
+    np.add.at(out, _along_axis_index(idx, axis % len(shape), shape), g)
     return (out, None)
 
 

@@ -1,0 +1,161 @@
+"""Run code written for Keras or ``tensorflow.keras`` with lamina: ``lamina.compat.install()``.
+
+After ``install()``, ``import keras``, ``from keras.models import Sequential``,
+``from keras.layers.core import Dense`` (Keras 2 paths), ``from tensorflow
+import keras`` and ``import tensorflow as tf`` all resolve to lamina. The
+``tensorflow`` stand-in offers only what tutorials use around Keras
+(``tf.keras``, ``tf.random.set_seed``, ``tf.linspace``, ``tf.constant``,
+``tf.convert_to_tensor``, ``tf.GradientTape``, ``tf.Variable`` and basic
+math); anything else raises an error that names the missing TensorFlow API.
+
+Example:
+    >>> import lamina.compat
+    >>> lamina.compat.install()
+    >>> from keras.layers import Dense
+    >>> Dense.__module__
+    'lamina.layers.core'
+    >>> lamina.compat.uninstall()
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+
+__all__ = ["install", "uninstall", "installed"]
+
+_INSTALLED: dict = {}
+
+
+class _StandIn(types.ModuleType):
+    """A module whose unknown attributes raise an error naming the missing API."""
+
+    def __init__(self, name, doc, what):
+        super().__init__(name, doc)
+        self._what = what
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        raise AttributeError(
+            f"{self.__name__}.{attr} is a {self._what} API that lamina does not provide. lamina "
+            "runs Keras code on NumPy; use the lamina/Keras equivalent (lamina.ops has NumPy-like "
+            "functions), or run this script with TensorFlow installed."
+        )
+
+
+def _alias(name, target, what="Keras"):
+    module = _StandIn(name, f"lamina stand-in for {name}", what)
+    for attr in dir(target):
+        if not attr.startswith("__"):
+            setattr(module, attr, getattr(target, attr))
+    module.__path__ = []  # a package, so submodules can be imported
+    return module
+
+
+def _keras_modules():
+    import lamina
+
+    keras = _alias("keras", lamina)
+    keras.__version__ = "3.15.1"
+    mods = {"keras": keras}
+    for sub in ("layers", "models", "optimizers", "losses", "metrics", "callbacks",
+                "regularizers", "initializers", "constraints", "activations", "ops", "utils",
+                "datasets", "random"):
+        target = importlib.import_module(f"lamina.{sub}")
+        mod = _alias(f"keras.{sub}", target)
+        setattr(keras, sub, mod)
+        mods[f"keras.{sub}"] = mod
+    mods["keras.optimizers.schedules"] = _alias(
+        "keras.optimizers.schedules", importlib.import_module("lamina.optimizers.schedules"))
+    mods["keras.optimizers"].schedules = mods["keras.optimizers.schedules"]
+    # Keras 2 paths that tutorials still use.
+    for legacy in ("keras.layers.core", "keras.layers.advanced_activations",
+                   "keras.layers.normalization", "keras.layers.merge"):
+        mods[legacy] = _alias(legacy, importlib.import_module("lamina.layers"))
+    mods["keras.optimizers.legacy"] = _alias(
+        "keras.optimizers.legacy", importlib.import_module("lamina.optimizers"))
+    mods["keras.backend"] = _alias("keras.backend", importlib.import_module("lamina.config"))
+    mods["keras.config"] = mods["keras.backend"]
+    return mods
+
+
+def _tensorflow_modules(keras_mods):
+    import numpy as np
+
+    import lamina
+    from lamina import ops
+
+    tf = _StandIn("tensorflow", "lamina stand-in for TensorFlow", "TensorFlow")
+    tf.__path__ = []
+    tf.__version__ = "2.21.0-lamina"
+    tf.keras = keras_mods["keras"]
+    tf.GradientTape = lamina.GradientTape
+    tf.Variable = lamina.Variable
+    tf.Tensor = lamina.Tensor
+    tf.constant = lambda value, dtype=None, shape=None, name=None: (
+        ops.convert_to_tensor(np.reshape(value, shape) if shape is not None else value, dtype))
+    tf.convert_to_tensor = lambda value, dtype=None, **kw: ops.convert_to_tensor(value, dtype)
+    tf.linspace = lambda start, stop, num, name=None, axis=0: ops.linspace(start, stop, num,
+                                                                          axis=axis)
+    tf.range = lambda start, limit=None, delta=1, dtype=None, name=None: ops.arange(
+        start, limit, delta, dtype=dtype)
+    tf.float32, tf.float64, tf.int32, tf.int64, tf.bool = (
+        np.float32, np.float64, np.int32, np.int64, np.bool_)
+    for name in ("add", "subtract", "multiply", "divide", "square", "sqrt", "exp", "abs",
+                 "maximum", "minimum", "matmul", "reshape", "transpose", "cast", "ones", "zeros",
+                 "ones_like", "zeros_like", "concat", "stack", "where", "tanh", "sigmoid",
+                 "expand_dims", "squeeze", "clip_by_value", "argmax", "equal", "one_hot"):
+        op_name = {"concat": "concatenate", "clip_by_value": "clip"}.get(name, name)
+        setattr(tf, name, getattr(ops, op_name))
+    for name in ("reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod"):
+        fn = getattr(ops, name.split("_")[1])
+        setattr(tf, name, lambda x, axis=None, keepdims=False, name=None, _fn=fn: _fn(
+            x, axis=axis, keepdims=keepdims))
+    math_mod = _StandIn("tensorflow.math", "TensorFlow math stand-in", "TensorFlow")
+    for name in ("add", "subtract", "multiply", "divide", "square", "sqrt", "exp", "log", "abs",
+                 "maximum", "minimum", "tanh", "sigmoid", "reduce_sum", "reduce_mean",
+                 "reduce_max", "reduce_min", "argmax", "equal"):
+        setattr(math_mod, name, vars(tf)[name] if name in vars(tf) else getattr(ops, name))
+    tf.math = math_mod
+    tf.random = _StandIn("tensorflow.random", "TensorFlow random stand-in", "TensorFlow")
+    tf.random.set_seed = lamina.utils.set_random_seed
+    tf.random.normal = lambda shape, mean=0.0, stddev=1.0, dtype=None, seed=None, name=None: (
+        ops.convert_to_tensor(lamina.random.make_generator(seed).normal(mean, stddev, shape)
+                              .astype(dtype or lamina.config.floatx())))
+    tf.random.uniform = lambda shape, minval=0, maxval=None, dtype=None, seed=None, name=None: (
+        ops.convert_to_tensor(lamina.random.make_generator(seed).uniform(
+            minval, 1.0 if maxval is None else maxval, shape).astype(
+            dtype or lamina.config.floatx())))
+    mods = {"tensorflow": tf, "tensorflow.math": math_mod, "tensorflow.random": tf.random}
+    for key, mod in keras_mods.items():
+        mods[f"tensorflow.{key}"] = mod
+        mods[f"tensorflow.python.{key}"] = mod
+    return mods
+
+
+def install() -> None:
+    """Make ``keras``, ``tensorflow.keras`` and ``tensorflow`` imports resolve to lamina."""
+    if _INSTALLED:
+        return
+    keras_mods = _keras_modules()
+    mods = {**keras_mods, **_tensorflow_modules(keras_mods)}
+    for name, module in mods.items():
+        _INSTALLED[name] = sys.modules.get(name)
+        sys.modules[name] = module
+
+
+def uninstall() -> None:
+    """Undo ``install()``: restore whatever ``keras``/``tensorflow`` modules were there."""
+    for name, previous in _INSTALLED.items():
+        if previous is None:
+            sys.modules.pop(name, None)
+        else:
+            sys.modules[name] = previous
+    _INSTALLED.clear()
+
+
+def installed() -> bool:
+    """True while ``install()`` is in effect."""
+    return bool(_INSTALLED)

@@ -1,0 +1,36 @@
+"""``lamina.datasets``: the tutorials' data sets, bundled with the package.
+
+``red_wine`` (regression, 1599 rows) and ``cereals`` (77 rows); see
+``data/README.md`` for sources and licences.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lamina.datasets import cereals, red_wine
+
+__all__ = ["cereals", "minmax_scale", "red_wine"]
+
+
+def minmax_scale(train, *others):
+    """Scale columns to [0, 1] with the training set's min and max, as the tutorial does.
+
+    Args:
+        train: the training features, used for the min and max.
+        *others: more arrays scaled with the same numbers.
+
+    Returns:
+        The scaled training array, followed by the scaled others.
+
+    Example:
+        >>> import numpy as np
+        >>> from lamina.datasets import minmax_scale
+        >>> minmax_scale(np.array([[0.0], [2.0]]), np.array([[1.0]]))[1]
+        array([[0.5]])
+    """
+    train = np.asarray(train, dtype=np.float64)
+    lo, hi = train.min(axis=0), train.max(axis=0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    out = [(train - lo) / span] + [(np.asarray(o, dtype=np.float64) - lo) / span for o in others]
+    return tuple(out)

@@ -1,0 +1,31 @@
+"""``lamina.layers``: Keras's layers on NumPy."""
+
+from lamina.layers.core import Activation, Dense
+from lamina.layers.input_layer import Input, InputLayer
+from lamina.layers.input_spec import InputSpec, KerasTensor
+from lamina.layers.layer import Layer
+from lamina.layers.reshaping import Flatten, Reshape
+from lamina.layers.serialization import deserialize_layer, serialize_layer
+
+__all__ = [
+    "Activation",
+    "Dense",
+    "Flatten",
+    "Input",
+    "InputLayer",
+    "InputSpec",
+    "KerasTensor",
+    "Layer",
+    "Reshape",
+]
+
+
+def serialize(layer) -> dict:
+    """A layer's Keras-style config dict (class name, module and config)."""
+    return serialize_layer(layer)
+
+
+def deserialize(config, custom_objects=None):
+    """Create a layer from a Keras-style config dict."""
+    return deserialize_layer(config, custom_objects=custom_objects)
+

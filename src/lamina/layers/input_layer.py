@@ -1,0 +1,93 @@
+"""``Input`` and ``InputLayer``: declare the shape of a model's inputs."""
+
+from __future__ import annotations
+
+from lamina.layers.input_spec import KerasTensor
+from lamina.layers.layer import Layer, standardize_dtype
+
+__all__ = ["Input", "InputLayer"]
+
+
+class InputLayer(Layer):
+    """The entry point of a model: holds the input shape and dtype, computes nothing.
+
+    Args:
+        shape: shape of one sample, without the batch dimension (e.g. ``(11,)``).
+        batch_size: optional fixed batch size.
+        dtype: dtype of the inputs (default floatx).
+        batch_shape: full shape including the batch dimension (instead of ``shape``).
+        name: the layer's name.
+
+    Example:
+        >>> import lamina
+        >>> lamina.layers.InputLayer(shape=(3,)).batch_shape
+        (None, 3)
+    """
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
+                 input_tensor=None, optional=False, name=None, **kwargs):
+        if "input_shape" in kwargs and shape is None:
+            shape = kwargs.pop("input_shape")
+        if "batch_input_shape" in kwargs and batch_shape is None:
+            batch_shape = kwargs.pop("batch_input_shape")
+        kwargs.pop("ragged", None)
+        super().__init__(name=name, dtype=dtype, **kwargs)
+        if sparse:
+            raise ValueError("InputLayer: sparse inputs are not supported by lamina.")
+        if shape is not None and batch_shape is not None:
+            raise ValueError("InputLayer: pass `shape` or `batch_shape`, not both.")
+        if batch_shape is None:
+            if shape is None:
+                raise ValueError(
+                    "InputLayer needs the shape of one sample, e.g. `Input(shape=(11,))` "
+                    "for 11 features."
+                )
+            if isinstance(shape, int):
+                shape = (shape,)
+            batch_shape = (batch_size,) + tuple(shape)
+        self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
+        self.sparse = False
+        self.optional = optional
+        self.built = True
+        self.output = KerasTensor(self.batch_shape, self.dtype, name=self.name, history=(self, None))
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return self.batch_shape
+
+    def get_config(self) -> dict:
+        return {
+            "batch_shape": list(self.batch_shape),
+            "dtype": self.dtype,
+            "sparse": False,
+            "ragged": False,
+            "name": self.name,
+            "optional": self.optional,
+        }
+
+    @classmethod
+    def from_config(cls, config_):
+        config_ = dict(config_)
+        config_.pop("ragged", None)
+        if isinstance(config_.get("dtype"), dict):
+            config_["dtype"] = standardize_dtype(config_["dtype"])
+        return cls(**config_)
+
+
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,
+          tensor=None, optional=False):
+    """A symbolic input of a model: ``Input(shape=(11,))`` for 11 features per sample.
+
+    Returns:
+        A ``KerasTensor`` to put first in a ``Sequential`` or to pass to layers.
+
+    Example:
+        >>> import lamina
+        >>> lamina.Input(shape=(3,)).shape
+        (None, 3)
+    """
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
+                       batch_shape=batch_shape, name=name, optional=optional)
+    return layer.output

@@ -1,0 +1,108 @@
+"""``Model``: a layer with training (``compile``/``fit``/``evaluate``/``predict``) and ``summary``.
+
+``Model(inputs, outputs)`` builds a functional model; subclassing ``Model``
+and writing ``call`` gives a custom model; ``Sequential`` is the common case.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lamina.autodiff.tensor import Tensor
+from lamina.layers.layer import Layer
+from lamina.trainers.trainer import Trainer
+
+__all__ = ["Model"]
+
+
+class Model(Trainer, Layer):
+    """A network that can be trained: layers plus ``compile``, ``fit``, ``evaluate``, ``predict``.
+
+    Two ways to make one:
+
+    * functional: ``Model(inputs=lamina.Input((3,)), outputs=y)`` where ``y``
+      comes from calling layers on the input;
+    * subclassing: define layers in ``__init__`` and the forward pass in ``call``.
+
+    Example:
+        >>> import lamina
+        >>> class Net(lamina.Model):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.hidden = lamina.layers.Dense(4, activation="relu")
+        ...         self.out = lamina.layers.Dense(1)
+        ...     def call(self, x):
+        ...         return self.out(self.hidden(x))
+        >>> Net().predict(lamina.ops.ones((2, 3)), verbose=0).shape
+        (2, 1)
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
+            from lamina.models.functional import Functional
+
+            return Functional(*args, **kwargs)
+        return super().__new__(cls, *args, **kwargs)
+
+    def __init__(self, *args, **kwargs):
+        trainable = kwargs.pop("trainable", True)
+        name = kwargs.pop("name", None)
+        dtype = kwargs.pop("dtype", None)
+        if args or kwargs:
+            raise TypeError(
+                f"Model got unexpected arguments {args or ''} {kwargs or ''}. Use "
+                "`Model(inputs, outputs)` for the functional API, or subclass Model."
+            )
+        Layer.__init__(self, trainable=trainable, name=name, dtype=dtype)
+        Trainer.__init__(self)
+
+    def _standardize_input(self, x):
+        """Data to a tensor of the model's dtype; 1-D data for a one-feature input becomes a column."""
+        if not isinstance(x, Tensor):
+            if hasattr(x, "to_numpy") and not isinstance(x, np.ndarray):
+                x = x.to_numpy()
+            arr = np.asarray(x)
+            if arr.dtype == object:
+                raise TypeError(
+                    f"Model '{self.name}' received an array of Python objects; it needs "
+                    "numbers. Convert the data with `np.asarray(x, dtype='float32')` after "
+                    "removing text columns and missing values."
+                )
+            if arr.dtype.kind in "fiub" and arr.dtype != self.dtype:
+                arr = arr.astype(self.dtype)
+            x = Tensor(arr)
+        elif x.value.dtype.kind in "fiub" and x.value.dtype != self.dtype:
+            x = Tensor(x.value.astype(self.dtype))
+        expected = self._input_batch_shape() if hasattr(self, "_input_batch_shape") else None
+        if expected is not None:
+            if x.ndim == len(expected) - 1 and expected[-1] == 1:
+                x = Tensor(x.value.reshape(x.shape + (1,)))
+            elif x.ndim == len(expected) + 1 and x.shape[-1] == 1:
+                x = Tensor(x.value.reshape(x.shape[:-1]))
+        return x
+
+    def _input_batch_shape(self):
+        return self._build_shape
+
+    def __call__(self, inputs, *args, **kwargs):
+        return Layer.__call__(self, inputs, *args, **kwargs)
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Print a table of the layers with output shapes and parameter counts."""
+        from lamina.utils.summary import print_summary
+
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      show_trainable=show_trainable)
+
+    def get_layer(self, name=None, index=None):
+        """The layer called ``name``, or at position ``index`` of ``model.layers``."""
+        if index is not None:
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(
+            f"No layer named '{name}' in model '{self.name}'. Its layers are: "
+            f"{[layer.name for layer in self.layers]}."
+        )

@@ -1,0 +1,231 @@
+"""User data for ``fit``/``evaluate``/``predict``: arrays, lists, pandas, generators, ``PyDataset``.
+
+``as_arrays`` turns one argument into NumPy with errors that name the
+problem. ``ArrayData`` holds in-memory ``(x, y, sample_weight)`` and yields
+batches, shuffling once per epoch with lamina's seeded generator (so batches
+are contiguous slices). ``StreamData`` wraps generators and ``PyDataset``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lamina import random as _random
+from lamina.autodiff.tensor import Tensor
+
+__all__ = ["ArrayData", "StreamData", "as_arrays", "make_data", "split_validation"]
+
+
+def _frame_to_array(df, name):
+    bad = []
+    for col, dtype in df.dtypes.items():
+        try:
+            kind = np.dtype(dtype).kind
+        except TypeError:  # pandas extension dtypes (category, string, ...)
+            kind = "O"
+        if kind not in "fiub":
+            bad.append((col, str(dtype)))
+    if bad:
+        cols = ", ".join(f"'{c}' ({d})" for c, d in bad)
+        raise TypeError(
+            f"The '{name}' DataFrame has non-numeric columns: {cols}. Encode them as numbers "
+            "(e.g. `pd.get_dummies(df, columns=[...])` for categories), convert them with "
+            "`df[col].astype('float32')`, or drop them."
+        )
+    return df.to_numpy()
+
+
+def as_arrays(data, name="x"):
+    """``data`` as a NumPy array (a list of arrays for several inputs)."""
+    if isinstance(data, Tensor):
+        return data.value
+    if isinstance(data, np.ndarray):
+        if data.dtype == object:
+            raise TypeError(
+                f"'{name}' is an array of Python objects (dtype object); it must be numeric. "
+                "Check for text or missing values, then use `x.astype('float32')`."
+            )
+        return data
+    if hasattr(data, "to_numpy") and hasattr(data, "dtypes") and hasattr(data, "columns"):
+        return _frame_to_array(data, name)
+    if hasattr(data, "to_numpy"):  # pandas Series
+        arr = data.to_numpy()
+        if arr.dtype == object or arr.dtype.kind not in "fiub":
+            raise TypeError(
+                f"The '{name}' Series has dtype {data.dtype}; it must be numeric. Convert it "
+                "first, e.g. `series.astype('float32')` or `series.cat.codes` for categories."
+            )
+        return arr
+    if isinstance(data, dict):
+        raise TypeError(
+            f"'{name}' is a dict; lamina does not support named inputs yet. Pass an array "
+            "(or a list of arrays for a model with several inputs)."
+        )
+    if isinstance(data, (list, tuple)) and data and all(
+        isinstance(d, (np.ndarray, Tensor)) or hasattr(d, "to_numpy") for d in data
+    ):
+        # A list of arrays is several inputs, as in Keras.
+        return [as_arrays(d, name) for d in data]
+    arr = np.asarray(data)
+    if arr.dtype == object:
+        raise TypeError(
+            f"'{name}' could not be turned into a numeric array (rows of different lengths, "
+            "or text values). Check the data, then pass `np.asarray(x, dtype='float32')`."
+        )
+    return arr
+
+
+def _length(a) -> int:
+    return len(a[0]) if isinstance(a, list) else len(a)
+
+
+def _take(a, index):
+    if isinstance(a, list):
+        return [part[index] for part in a]
+    return a[index]
+
+
+def split_validation(x, y, sw, validation_split: float):
+    """Keras's rule: the last ``validation_split`` fraction of rows, before any shuffling."""
+    n = _length(x)
+    split_at = int(math.floor(n * (1.0 - validation_split)))
+    if split_at == 0 or split_at == n:
+        raise ValueError(
+            f"validation_split={validation_split} leaves no rows for "
+            f"{'training' if split_at == 0 else 'validation'} with {n} samples. Use a "
+            "fraction that leaves at least one row on each side, or pass validation_data."
+        )
+    train = (_take(x, slice(0, split_at)), None if y is None else _take(y, slice(0, split_at)),
+             None if sw is None else sw[:split_at])
+    val = (_take(x, slice(split_at, n)), None if y is None else _take(y, slice(split_at, n)),
+           None if sw is None else sw[split_at:])
+    return train, val, split_at
+
+
+class ArrayData:
+    """In-memory data, batched in order or shuffled once per epoch."""
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False,
+                 steps=None):
+        self.x = x
+        self.y = y
+        self.sample_weight = sample_weight
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.n = _length(x)
+        full = int(math.ceil(self.n / self.batch_size)) if self.n else 0
+        self.steps = full if steps is None else min(int(steps), full) if steps else full
+        self._epoch_arrays = None
+
+    def first_batch(self):
+        return _take(self.x, slice(0, min(self.batch_size, self.n)))
+
+    def _epoch(self):
+        if self.shuffle and self.n > 1:
+            perm = _random.global_generator().permutation(self.n)
+            return (_take(self.x, perm), None if self.y is None else _take(self.y, perm),
+                    None if self.sample_weight is None else self.sample_weight[perm])
+        return self.x, self.y, self.sample_weight
+
+    def batches(self):
+        """Yield ``(x, y, sample_weight)`` batches for one epoch."""
+        x, y, sw = self._epoch()
+        bs = self.batch_size
+        for i in range(self.steps):
+            s = slice(i * bs, (i + 1) * bs)
+            yield (_take(x, s), None if y is None else _take(y, s), None if sw is None else sw[s])
+
+
+def _unpack(item):
+    if isinstance(item, tuple):
+        if len(item) == 1:
+            return item[0], None, None
+        if len(item) == 2:
+            return item[0], item[1], None
+        if len(item) == 3:
+            return item
+        raise ValueError(
+            f"A batch from a generator or PyDataset must be x, (x,), (x, y) or (x, y, "
+            f"sample_weight); got a tuple of {len(item)} items."
+        )
+    return item, None, None
+
+
+class StreamData:
+    """Batches from a Python generator/iterator or a ``PyDataset`` (``__len__``/``__getitem__``)."""
+
+    def __init__(self, source, steps=None):
+        self.source = source
+        self.is_dataset = hasattr(source, "__getitem__") and hasattr(source, "__len__")
+        self.steps = int(steps) if steps else (len(source) if self.is_dataset else None)
+        self._iterator = None if self.is_dataset else iter(source)
+        self._peeked = None
+        self.shuffle = False
+
+    def first_batch(self):
+        if self.is_dataset:
+            return _unpack(self.source[0])[0]
+        if self._peeked is None:
+            try:
+                self._peeked = next(self._iterator)
+            except StopIteration:
+                raise ValueError("The generator passed to fit/evaluate yielded no batches.") from None
+        return _unpack(self._peeked)[0]
+
+    def batches(self):
+        if self.is_dataset:
+            if hasattr(self.source, "on_epoch_begin"):
+                self.source.on_epoch_begin()
+            for i in range(self.steps):
+                x, y, sw = _unpack(self.source[i])
+                yield as_arrays(x, "x"), None if y is None else as_arrays(y, "y"), sw
+            if hasattr(self.source, "on_epoch_end"):
+                self.source.on_epoch_end()
+            return
+        count = 0
+        while self.steps is None or count < self.steps:
+            if self._peeked is not None:
+                item, self._peeked = self._peeked, None
+            else:
+                try:
+                    item = next(self._iterator)
+                except StopIteration:
+                    return
+            x, y, sw = _unpack(item)
+            yield as_arrays(x, "x"), None if y is None else as_arrays(y, "y"), sw
+            count += 1
+
+
+def is_stream(x) -> bool:
+    """True for generators, iterators and PyDataset-like objects (not arrays or frames)."""
+    if isinstance(x, (np.ndarray, Tensor, list, tuple, dict)) or hasattr(x, "to_numpy"):
+        return False
+    return hasattr(x, "__next__") or hasattr(x, "__iter__") or (
+        hasattr(x, "__getitem__") and hasattr(x, "__len__"))
+
+
+def make_data(x, y, sample_weight, batch_size, shuffle, steps):
+    """``ArrayData`` or ``StreamData`` for the arguments of fit/evaluate."""
+    if is_stream(x):
+        if y is not None:
+            raise ValueError(
+                "When x is a generator or PyDataset it must yield the labels too: pass y=None "
+                "and yield (x, y) batches."
+            )
+        return StreamData(x, steps)
+    xa = as_arrays(x, "x")
+    ya = None if y is None else as_arrays(y, "y")
+    if ya is not None and _length(xa) != _length(ya):
+        raise ValueError(
+            f"x and y have different numbers of samples: x has {_length(xa)} rows, y has "
+            f"{_length(ya)}. Each sample needs exactly one label; check how you split them."
+        )
+    sw = None if sample_weight is None else np.asarray(as_arrays(sample_weight, "sample_weight"))
+    if sw is not None and len(sw) != _length(xa):
+        raise ValueError(
+            f"sample_weight has {len(sw)} entries but x has {_length(xa)} rows; give one "
+            "weight per sample."
+        )
+    return ArrayData(xa, ya, sw, batch_size=batch_size, shuffle=shuffle, steps=steps)

@@ -1,0 +1,487 @@
+"""The fused training step: the same arithmetic as ``train_step``, without the tape (for speed).
+
+For a ``Sequential`` model made only of layers that have a kernel here
+(``Dense``, ``Activation``, ``Flatten``, ``Dropout``, ...) and a common loss,
+``build`` returns a step function that runs the forward pass, the loss, the
+backward pass and the optimizer update as a handful of in-place NumPy calls.
+Gradients land directly in one flat buffer laid out like the model's
+variables, which the optimizer updates in one pass (``apply_flat``). Anything
+else (custom layers, custom losses, an overridden ``train_step``) uses the
+generic tape-based ``train_step``; the tests check that both give the same
+numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["build", "consolidate", "register_kernel"]
+
+_KERNELS: dict = {}
+
+
+def register_kernel(layer_cls):
+    """Register a fused kernel class for ``layer_cls`` (exact type match)."""
+
+    def deco(kernel_cls):
+        _KERNELS[layer_cls] = kernel_cls
+        return kernel_cls
+
+    return deco
+
+
+# -- flat storage -------------------------------------------------------------------------------
+
+
+def _is_flat(variables) -> bool:
+    if not variables:
+        return False
+    base = variables[0].value.base
+    if base is None or base.ndim != 1:
+        return False
+    start = variables[0].value.__array_interface__["data"][0]
+    offset = start
+    for v in variables:
+        arr = v.value
+        if arr.base is not base or not arr.flags.c_contiguous:
+            return False
+        if arr.__array_interface__["data"][0] != offset:
+            return False
+        offset += arr.nbytes
+    return True
+
+
+def consolidate(variables):
+    """Move the variables' values into one contiguous buffer (each value becomes a view of it).
+
+    Returns the flat buffer, or ``None`` when the variables have mixed dtypes.
+    """
+    if not variables:
+        return None
+    dtype = variables[0].value.dtype
+    if any(v.value.dtype != dtype for v in variables):
+        return None
+    if _is_flat(variables):
+        base = variables[0].value.base
+        start = (variables[0].value.__array_interface__["data"][0]
+                 - base.__array_interface__["data"][0]) // dtype.itemsize
+        return base[start:start + sum(v.value.size for v in variables)]
+    total = sum(v.value.size for v in variables)
+    flat = np.empty(total, dtype=dtype)
+    offset = 0
+    for v in variables:
+        n = v.value.size
+        flat[offset:offset + n] = v.value.reshape(-1)
+        v.value = flat[offset:offset + n].reshape(v.value.shape)
+        offset += n
+    return flat
+
+
+# -- activations (forward on z in place where possible, backward given the output) --------------
+
+def _act_forward(name, z):
+    if name == "linear":
+        return z
+    if name == "relu":
+        return np.maximum(z, 0, out=z)
+    if name == "sigmoid":
+        out = np.multiply(z, 0.5)
+        np.tanh(out, out=out)
+        out *= 0.5
+        out += 0.5
+        return out
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "softmax":
+        e = z - z.max(axis=-1, keepdims=True)
+        np.exp(e, out=e)
+        e /= e.sum(axis=-1, keepdims=True)
+        return e
+    raise KeyError(name)
+
+
+def _act_backward(name, g, out):
+    if name == "linear":
+        return g
+    if name == "relu":
+        return np.multiply(g, out > 0)
+    if name == "sigmoid":
+        return g * out * (1 - out)
+    if name == "tanh":
+        return g * (1 - out * out)
+    if name == "softmax":
+        return out * (g - (g * out).sum(axis=-1, keepdims=True))
+    raise KeyError(name)
+
+
+_ACTIVATIONS = {"linear", "relu", "sigmoid", "tanh", "softmax"}
+
+
+def _activation_name(fn):
+    name = getattr(fn, "__name__", None)
+    return name if name in _ACTIVATIONS else None
+
+
+# -- kernels ---------------------------------------------------------------------------------------
+
+
+class _Kernel:
+    """A layer's forward and backward on raw arrays. ``grads`` maps variables to gradient views."""
+
+    activation = "linear"
+    params: tuple = ()
+
+    def __init__(self, layer, grads):
+        self.layer = layer
+
+    def forward(self, x, training):
+        raise NotImplementedError
+
+    def backward(self, g, need_dx):
+        raise NotImplementedError
+
+
+class DenseKernel(_Kernel):
+    def __init__(self, layer, grads):
+        self.layer = layer
+        self.activation = _activation_name(layer.activation)
+        self.kernel = layer.kernel
+        self.bias = layer.bias
+        self.g_kernel = grads.get(id(layer.kernel))
+        self.g_bias = grads.get(id(layer.bias)) if layer.bias is not None else None
+        self.skip_activation_backward = False
+
+    @staticmethod
+    def supports(layer):
+        return _activation_name(layer.activation) is not None and layer.activity_regularizer is None
+
+    def forward(self, x, training):
+        self.x = x
+        z = x @ self.kernel.value
+        if self.bias is not None:
+            z += self.bias.value
+        self.z = z if self.activation in ("sigmoid", "softmax") else None
+        self.out = _act_forward(self.activation, z)
+        return self.out
+
+    def backward(self, g, need_dx):
+        if not self.skip_activation_backward:
+            g = _act_backward(self.activation, g, self.out)
+        if self.g_kernel is not None:
+            np.matmul(self.x.T, g, out=self.g_kernel)
+        if self.g_bias is not None:
+            np.sum(g, axis=0, out=self.g_bias)
+        return g @ self.kernel.value.T if need_dx else None
+
+
+class ActivationKernel(_Kernel):
+    def __init__(self, layer, grads):
+        self.layer = layer
+        self.activation = _activation_name(layer.activation)
+        self.skip_activation_backward = False
+
+    @staticmethod
+    def supports(layer):
+        return _activation_name(layer.activation) is not None and layer.activity_regularizer is None
+
+    def forward(self, x, training):
+        self.z = x if self.activation in ("sigmoid", "softmax") else None
+        self.out = _act_forward(self.activation, x.copy() if self.activation == "relu" else x)
+        return self.out
+
+    def backward(self, g, need_dx):
+        if self.skip_activation_backward:
+            return g
+        return _act_backward(self.activation, g, self.out)
+
+
+class FlattenKernel(_Kernel):
+    @staticmethod
+    def supports(layer):
+        return layer.data_format == "channels_last" and layer.activity_regularizer is None
+
+    def forward(self, x, training):
+        self.shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, g, need_dx):
+        return g.reshape(self.shape)
+
+
+def _register_builtin_kernels():
+    from lamina.layers import Activation, Dense, Flatten
+
+    _KERNELS.setdefault(Dense, DenseKernel)
+    _KERNELS.setdefault(Activation, ActivationKernel)
+    _KERNELS.setdefault(Flatten, FlattenKernel)
+    try:  # layers of later modules register themselves when present
+        from lamina.layers import regularization_kernels  # noqa: F401
+    except ImportError:
+        pass
+
+
+class _Unsupported(Exception):
+    pass
+
+
+# -- losses ------------------------------------------------------------------------------------
+
+
+def _loss_kind(loss):
+    """(kind, options) for losses with a fused kernel, else None."""
+    name = type(loss).__name__
+    cfg = {}
+    try:
+        cfg = loss.get_config()
+    except Exception:  # noqa: BLE001
+        return None
+    if cfg.get("reduction", "sum_over_batch_size") not in ("sum_over_batch_size", "mean", None) \
+            and cfg.get("reduction") != "sum_over_batch_size":
+        return None
+    if name == "LossFunctionWrapper":
+        fn = getattr(loss, "fn", None)
+        name = {"mean_squared_error": "MeanSquaredError", "mean_absolute_error": "MeanAbsoluteError",
+                "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy",
+                "categorical_crossentropy": "CategoricalCrossentropy",
+                "binary_crossentropy": "BinaryCrossentropy"}.get(getattr(fn, "__name__", ""))
+        kwargs = getattr(loss, "_fn_kwargs", {}) or {}
+        cfg = {**cfg, **kwargs}
+        if name is None:
+            return None
+    if name in ("MeanSquaredError", "MeanAbsoluteError"):
+        return name, {}
+    if name == "SparseCategoricalCrossentropy":
+        if cfg.get("ignore_class") is not None or cfg.get("axis", -1) != -1:
+            return None
+        return name, {"from_logits": bool(cfg.get("from_logits", False))}
+    if name == "CategoricalCrossentropy":
+        if cfg.get("label_smoothing", 0) or cfg.get("axis", -1) != -1:
+            return None
+        return name, {"from_logits": bool(cfg.get("from_logits", False))}
+    if name == "BinaryCrossentropy":
+        if cfg.get("label_smoothing", 0) or cfg.get("axis", -1) != -1:
+            return None
+        return name, {"from_logits": bool(cfg.get("from_logits", False))}
+    return None
+
+
+def _log_softmax(z):
+    shifted = z - z.max(axis=-1, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return shifted
+
+
+class _LossKernel:
+    """Value and gradient of a loss with Keras's ``sum_over_batch_size`` reduction.
+
+    With logits (``z``) given, cross-entropies differentiate with respect to
+    the logits directly, as Keras does for softmax and sigmoid outputs.
+    """
+
+    def __init__(self, kind, options, dtype):
+        self.kind = kind
+        self.from_logits = options.get("from_logits", False)
+        self.dtype = dtype
+
+    def __call__(self, y, p, z, sw):
+        n = p.shape[0]
+        kind = self.kind
+        if kind in ("MeanSquaredError", "MeanAbsoluteError"):
+            y = y.reshape(p.shape) if y.shape != p.shape and y.size == p.size else y
+            diff = p - y
+            d = p.shape[-1] if p.ndim > 1 else 1
+            if kind == "MeanSquaredError":
+                per = np.square(diff).mean(axis=-1) if p.ndim > 1 else np.square(diff)
+                grad = diff * (2.0 / (d * n))
+            else:
+                per = np.abs(diff).mean(axis=-1) if p.ndim > 1 else np.abs(diff)
+                grad = np.sign(diff) * (1.0 / (d * n))
+            if sw is not None:
+                per = per * sw
+                grad = grad * (sw.reshape(-1, *([1] * (grad.ndim - 1))))
+            return per.sum() / n, grad, False
+        if kind == "SparseCategoricalCrossentropy":
+            labels = y.reshape(-1).astype(np.intp, copy=False) if y.ndim > 1 or y.dtype.kind != "i" else y
+            rows = np.arange(n)
+            logp = _log_softmax(z)
+            per = -logp[rows, labels]
+            grad = np.exp(logp)
+            grad[rows, labels] -= 1.0
+            if sw is not None:
+                per = per * sw
+                grad *= sw[:, None]
+            grad *= 1.0 / n
+            return per.sum() / n, grad, True
+        if kind == "CategoricalCrossentropy":
+            logp = _log_softmax(z)
+            per = -(y * logp).sum(axis=-1)
+            grad = np.exp(logp) * y.sum(axis=-1, keepdims=True) - y
+            if sw is not None:
+                per = per * sw
+                grad *= sw[:, None]
+            grad *= 1.0 / n
+            return per.sum() / n, grad, True
+        if kind == "BinaryCrossentropy":
+            y = y.reshape(z.shape) if y.shape != z.shape and y.size == z.size else y
+            d = z.shape[-1] if z.ndim > 1 else 1
+            elem = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+            per = elem.mean(axis=-1) if z.ndim > 1 else elem
+            sig = np.multiply(z, 0.5)
+            np.tanh(sig, out=sig)
+            sig = sig * 0.5 + 0.5
+            grad = (sig - y) * (1.0 / (d * n))
+            if sw is not None:
+                per = per * sw
+                grad = grad * sw.reshape(-1, *([1] * (grad.ndim - 1)))
+            return per.sum() / n, grad, True
+        raise _Unsupported(kind)
+
+
+# -- regularizers ---------------------------------------------------------------------------------
+
+def _penalty_fn(regularizer):
+    """(value_fn, grad_fn) for L1/L2/L1L2 regularizers, else None."""
+    if regularizer is None:
+        return None
+    name = type(regularizer).__name__
+    try:
+        cfg = regularizer.get_config()
+    except Exception:  # noqa: BLE001
+        return None
+    l1 = float(cfg.get("l1", 0.0) or 0.0) if name in ("L1", "L1L2") else 0.0
+    l2 = float(cfg.get("l2", 0.0) or 0.0) if name in ("L2", "L1L2") else 0.0
+    if name not in ("L1", "L2", "L1L2"):
+        return None
+
+    def value(w):
+        total = 0.0
+        if l1:
+            total += l1 * np.abs(w).sum()
+        if l2:
+            total += l2 * np.square(w).sum()
+        return total
+
+    def grad(w, out):
+        if l2:
+            out += (2.0 * l2) * w
+        if l1:
+            out += l1 * np.sign(w)
+
+    return value, grad
+
+
+# -- the step ------------------------------------------------------------------------------------
+
+
+def build(model):
+    """A fused step function for ``model``, or ``None`` if it needs the generic path."""
+    from lamina.models.sequential import Sequential
+
+    _register_builtin_kernels()
+    if type(model).call is not Sequential.call or not isinstance(model, Sequential):
+        return None
+    if not model.built:
+        return None
+    layers = model.layers
+    if not layers or model.activity_regularizer is not None:
+        return None
+    for layer in layers:
+        kernel_cls = _KERNELS.get(type(layer))
+        if kernel_cls is None or not kernel_cls.supports(layer):
+            return None
+    kind = _loss_kind(model._loss_fn)
+    if kind is None:
+        return None
+    optimizer = model.optimizer
+    if optimizer is None or not hasattr(optimizer, "apply_flat"):
+        return None
+    variables = model.trainable_variables
+    if not variables:
+        return None
+    dtype = variables[0].value.dtype
+    if dtype.kind != "f" or any(v.value.dtype != dtype for v in variables):
+        return None
+    for v in model.weights:
+        if v.regularizer is not None and _penalty_fn(v.regularizer) is None:
+            return None
+    for layer in layers:  # Dense kernels handle (batch, features) inputs only
+        shape = getattr(layer, "_build_shape", None)
+        if type(layer).__name__ == "Dense" and (shape is None or len(shape) != 2):
+            return None
+    try:
+        return _FusedStep(model, layers, kind, dtype)
+    except _Unsupported:
+        return None
+
+
+class _FusedStep:
+    def __init__(self, model, layers, kind, dtype):
+        self.model = model
+        self.variables = model.trainable_variables
+        flat = consolidate(self.variables)
+        if flat is None:
+            raise _Unsupported
+        self.flat_grad = np.zeros_like(flat)
+        grads, offset = {}, 0
+        for v in self.variables:
+            n = v.value.size
+            grads[id(v)] = self.flat_grad[offset:offset + n].reshape(v.value.shape)
+            offset += n
+        self.kernels = [_KERNELS[type(layer)](layer, grads) for layer in layers]
+        loss_kind, options = kind
+        self.loss = _LossKernel(loss_kind, options, dtype)
+        self.dtype = dtype
+        last = self.kernels[-1]
+        # Keras computes cross-entropy from the logits of a softmax/sigmoid output.
+        self.use_logits = loss_kind in ("SparseCategoricalCrossentropy", "CategoricalCrossentropy",
+                                        "BinaryCrossentropy") and (
+            getattr(last, "activation", None) in ("softmax", "sigmoid") or options.get("from_logits"))
+        if self.use_logits and getattr(last, "activation", None) in ("softmax", "sigmoid"):
+            last.skip_activation_backward = True
+        elif loss_kind in ("SparseCategoricalCrossentropy", "CategoricalCrossentropy",
+                           "BinaryCrossentropy") and not options.get("from_logits"):
+            raise _Unsupported  # probabilities from a linear output: use the generic path
+        self.penalties = []
+        for v in self.variables:
+            fn = _penalty_fn(v.regularizer)
+            if fn is not None:
+                self.penalties.append((v, grads[id(v)], fn))
+        self.frozen_penalties = [(v, _penalty_fn(v.regularizer)) for v in model.weights
+                                 if v.regularizer is not None and all(v is not t for t in self.variables)]
+        self.constrained = [v for v in self.variables if v.constraint is not None]
+        self.optimizer = model.optimizer
+        self.optimizer.build(self.variables)
+        self.metrics = model._compile_metrics or []
+        self.tracker = model._loss_tracker
+        self.need_dx = [False] + [True] * (len(self.kernels) - 1)
+
+    def __call__(self, data):
+        x, y, sw = data
+        h = x.astype(self.dtype, copy=False) if x.dtype != self.dtype else x
+        if y is not None and y.dtype.kind == "f" and y.dtype != self.dtype:
+            y = y.astype(self.dtype)
+        if sw is not None:
+            sw = np.asarray(sw, dtype=self.dtype)
+        for kernel in self.kernels:
+            h = kernel.forward(h, True)
+        last = self.kernels[-1]
+        z = getattr(last, "z", None) if self.use_logits else None
+        if self.use_logits and z is None:
+            z = h  # from_logits=True on a linear output
+        value, g, wrt_logits = self.loss(y, h, z, sw)
+        for v, gv, (val_fn, grad_fn) in self.penalties:
+            value += val_fn(v.value)
+        for v, (val_fn, _) in self.frozen_penalties:
+            value += val_fn(v.value)
+        for kernel, need_dx in zip(reversed(self.kernels), reversed(self.need_dx)):
+            g = kernel.backward(g, need_dx)
+        for v, gv, (val_fn, grad_fn) in self.penalties:
+            grad_fn(v.value, gv)
+        self.optimizer.apply_flat(self.flat_grad)
+        for v in self.constrained:
+            v.assign(np.asarray(v.constraint(v)))
+        n = h.shape[0]
+        self.tracker.update_state(value, sample_weight=n)
+        for metric, weighted in self.metrics:
+            metric.update_state(y, h, sample_weight=sw if weighted else None)
+        return None

@@ -1,0 +1,659 @@
+"""The ``Trainer`` mixin of ``Model``: ``compile``, ``fit``, ``evaluate``, ``predict``.
+
+``fit`` is a skeleton of callback hooks around ``train_step``; ``evaluate``
+and ``predict`` likewise around ``test_step`` and ``predict_step``. The
+default ``train_step`` records the forward pass on a ``GradientTape``; for
+Sequential stacks of the common layers a fused step (``fast_path.py``) does
+the same arithmetic with no tape, and gives the same numbers.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import warnings
+
+import numpy as np
+
+from lamina.autodiff.tape import GradientTape
+from lamina.autodiff.tensor import Tensor
+from lamina.trainers import data as data_module
+
+__all__ = ["Trainer"]
+
+
+def _to_numpy(out):
+    if isinstance(out, Tensor):
+        return out.value
+    if isinstance(out, (list, tuple)):
+        return [_to_numpy(o) for o in out]
+    return np.asarray(out)
+
+
+def _positive_int(value, name, fn):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(
+            f"The '{name}' argument of {fn} must be a positive integer. Got {value!r} instead."
+        )
+    return int(value)
+
+
+class _Interrupt:
+    """Turns the first Ctrl-C during fit into a request to stop after the current batch."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            try:
+                self._previous = signal.signal(signal.SIGINT, self._handle)
+            except (ValueError, OSError):
+                self._previous = None
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:  # a second Ctrl-C stops at once
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
+class Trainer:
+    """Mixin that gives a model Keras's training API."""
+
+    def __init__(self):
+        self.compiled = False
+        self.optimizer = None
+        self.loss = None
+        self.stop_training = False
+        self.history = None
+        self._compiled_step = None
+        self._loss_tracker = None
+        self._compile_metrics = []
+        self._metric_specs = []
+        self._weighted_metric_specs = []
+
+    # -- compile ----------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True, **kwargs):
+        """Configure training: the optimizer, the loss and the metrics to report.
+
+        Args:
+            optimizer: a name (``"adam"``) or an optimizer object.
+            loss: a name (``"mse"``), a loss object, or ``fn(y_true, y_pred)``.
+            loss_weights: accepted for compatibility (single-output models).
+            metrics: names (``"accuracy"``, ``"mae"``), metric objects or functions;
+                reported under the names given.
+            weighted_metrics: metrics that also use ``sample_weight``/``class_weight``.
+            run_eagerly, steps_per_execution, jit_compile, auto_scale_loss: accepted and
+                ignored (lamina always runs eagerly on NumPy).
+
+        Example:
+            >>> import lamina
+            >>> model = lamina.Sequential([lamina.layers.Dense(1, input_shape=[3])])
+            >>> model.compile(optimizer="adam", loss="mae")
+        """
+        from lamina import losses, metrics as metrics_module, optimizers
+
+        for old, new in (("lr", "learning_rate"), ("sample_weight_mode", None),
+                         ("target_tensors", None), ("experimental_run_tf_function", None)):
+            if old in kwargs:
+                kwargs.pop(old)
+                if new:
+                    raise TypeError(f"compile() got '{old}'; pass it to the optimizer as '{new}'.")
+        if kwargs:
+            raise TypeError(f"compile() got unexpected keyword arguments: {sorted(kwargs)}.")
+        self.optimizer = optimizers.get(optimizer)
+        if loss is None:
+            raise ValueError(
+                "compile() needs a loss, e.g. model.compile(optimizer='adam', loss='mse') for "
+                "regression or loss='sparse_categorical_crossentropy' for classes 0..K-1."
+            )
+        self.loss = loss
+        self._loss_fn = losses.get(loss)
+        if not hasattr(self._loss_fn, "reduction"):  # a plain function: wrap it as Keras does
+            self._loss_fn = losses.LossFunctionWrapper(self._loss_fn, name=getattr(
+                self._loss_fn, "__name__", "loss"))
+        self.loss_weights = loss_weights
+        self._metric_specs = self._flatten_metric_arg(metrics, "metrics")
+        self._weighted_metric_specs = self._flatten_metric_arg(weighted_metrics, "weighted_metrics")
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self._compile_metrics = None  # resolved at the first fit/evaluate (needs output shape)
+        self._compiled_step = None
+        self.compiled = True
+        self.stop_training = False
+
+    @staticmethod
+    def _flatten_metric_arg(metrics, name):
+        if metrics is None:
+            return []
+        if isinstance(metrics, dict):
+            raise TypeError(
+                f"{name} as a dict is for models with named outputs, which lamina does not "
+                f"support yet; pass a list, e.g. {name}=['accuracy']."
+            )
+        if isinstance(metrics, (str,)) or callable(metrics) and not isinstance(metrics, list):
+            metrics = [metrics]
+        return list(metrics)
+
+    def _resolve_metrics(self):
+        if self._compile_metrics is not None:
+            return
+        from lamina import metrics as metrics_module
+
+        out_shape = None
+        try:
+            out_shape = self.compute_output_shape(self._input_batch_shape())
+        except Exception:  # noqa: BLE001 - shape is only a hint for 'accuracy'
+            pass
+        resolved = []
+        for specs, weighted in ((self._metric_specs, False), (self._weighted_metric_specs, True)):
+            for spec in specs:
+                if isinstance(spec, str) and spec in ("accuracy", "acc"):
+                    cls = metrics_module.resolve_accuracy(self._loss_fn, out_shape)
+                    metric = cls(name=spec)
+                elif isinstance(spec, str) and spec in ("crossentropy", "ce"):
+                    metric = metrics_module.resolve_crossentropy(self._loss_fn, out_shape)(name=spec) \
+                        if hasattr(metrics_module, "resolve_crossentropy") else metrics_module.get(spec)
+                else:
+                    metric = metrics_module.get(spec)
+                    if isinstance(spec, str):
+                        metric.name = spec
+                resolved.append((metric, weighted))
+        self._compile_metrics = resolved
+
+    @property
+    def metrics(self) -> list:
+        """The loss tracker and the compiled metrics, as Keras lists them."""
+        out = []
+        if self._loss_tracker is not None:
+            out.append(self._loss_tracker)
+        if self._compile_metrics:
+            out.extend(m for m, _ in self._compile_metrics)
+        return out
+
+    @property
+    def metrics_names(self) -> list:
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self) -> None:
+        """Reset the loss tracker and every compiled metric."""
+        for m in self.metrics:
+            m.reset_state()
+
+    def _assert_compiled(self, fn):
+        if not self.compiled:
+            raise RuntimeError(
+                f"You must call compile() before {fn}(). For example: "
+                "model.compile(optimizer='adam', loss='mse', metrics=['mae'])."
+            )
+
+    # -- losses and metrics -------------------------------------------------------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss of ``y_pred`` against ``y`` plus the models' regularization losses."""
+        loss = self._loss_fn(y, y_pred, sample_weight=sample_weight)
+        extra = self.losses
+        if extra:
+            from lamina import ops
+
+            total = extra[0]
+            for term in extra[1:]:
+                total = ops.add(total, term)
+            loss = ops.add(loss, ops.cast(total, loss.dtype))
+        return loss
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Update the compiled metrics for one batch and return their current values."""
+        y_np = _to_numpy(y)
+        p_np = _to_numpy(y_pred)
+        for metric, weighted in self._compile_metrics or []:
+            metric.update_state(y_np, p_np, sample_weight=sample_weight if weighted else None)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self) -> dict:
+        """The current value of every metric, as Python floats, sorted by name (as Keras logs)."""
+        logs = {}
+        for m in self.metrics:
+            value = m.result()
+            logs[m.name] = float(np.asarray(_to_numpy(value)))
+        return dict(sorted(logs.items()))
+
+    # -- steps ----------------------------------------------------------------------
+    def train_step(self, data):
+        """One optimization step on a batch ``(x, y, sample_weight)``; override to customise."""
+        x, y, sample_weight = data if isinstance(data, tuple) and len(data) == 3 else (
+            *data, None) if isinstance(data, tuple) and len(data) == 2 else (data, None, None)
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+        variables = self.trainable_variables
+        grads = tape.gradient(loss, variables)
+        self.optimizer.apply(grads, variables)
+        self._apply_constraints(variables)
+        self._loss_tracker.update_state(loss.value, sample_weight=_batch_len(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data):
+        """Loss and metrics on one batch without updating weights; override to customise."""
+        x, y, sample_weight = data if isinstance(data, tuple) and len(data) == 3 else (
+            *data, None) if isinstance(data, tuple) and len(data) == 2 else (data, None, None)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._loss_tracker.update_state(_to_numpy(loss), sample_weight=_batch_len(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        """Outputs for one batch; override for custom inference."""
+        x = data[0] if isinstance(data, tuple) else data
+        return self(x, training=False)
+
+    @staticmethod
+    def _apply_constraints(variables):
+        for v in variables:
+            if v.constraint is not None:
+                v.assign(_to_numpy(v.constraint(v)))
+
+    def make_train_function(self, force=False):
+        """The function ``fit`` calls per batch: the fused step when possible, else ``train_step``."""
+        if self._compiled_step is not None and not force:
+            return self._compiled_step
+        step = None
+        if type(self).train_step is Trainer.train_step:
+            from lamina.trainers import fast_path
+
+            step = fast_path.build(self)
+        self._compiled_step = step or self.train_step
+        return self._compiled_step
+
+    # -- data preparation ------------------------------------------------------------
+    def _prepare_targets(self, y):
+        """Cast float labels to the model's dtype once, not per batch."""
+        if isinstance(y, np.ndarray) and y.dtype.kind == "f" and y.dtype != self.dtype:
+            return y.astype(self.dtype)
+        if isinstance(y, np.ndarray) and y.dtype.kind == "b":
+            return y.astype(self.dtype)
+        return y
+
+    def _prepare_inputs(self, x):
+        if isinstance(x, np.ndarray) and x.dtype.kind in "fiub" and x.dtype != self.dtype:
+            return x.astype(self.dtype)
+        return x
+
+    def _ensure_built(self, first_batch):
+        if not self.built:
+            x = first_batch
+            if hasattr(self, "_build_on_data"):
+                self._build_on_data(self._standardize_input(x))
+            else:
+                self(x)
+
+    # -- fit ------------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1, **kwargs):
+        """Train the model for ``epochs`` passes over the data.
+
+        Keras's rules: ``validation_split`` takes the last fraction of the rows
+        before shuffling; the last partial batch is used; the reported epoch
+        loss is the mean of the batch losses weighted by batch size, including
+        regularization penalties. Ctrl-C stops after the current batch and
+        returns the History so far.
+
+        Returns:
+            A ``History`` whose ``.history`` maps ``"loss"``, metric names and
+            ``"val_..."`` names to one value per epoch.
+        """
+        from lamina import callbacks as callbacks_module
+        from lamina.trainers import checks
+
+        self._assert_compiled("fit")
+        if "nb_epoch" in kwargs:
+            epochs = kwargs.pop("nb_epoch")
+        if kwargs:
+            raise TypeError(f"fit() got unexpected keyword arguments: {sorted(kwargs)}.")
+        batch_size = 32 if batch_size is None else _positive_int(batch_size, "batch_size", "fit")
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"The 'epochs' argument of fit must be a non-negative integer. Got {epochs!r}.")
+        if not 0.0 <= float(validation_split) < 1.0:
+            raise ValueError(
+                f"The 'validation_split' argument of fit must be in [0, 1). Got {validation_split!r}."
+            )
+        verbose = _resolve_verbose(verbose)
+        stream = data_module.is_stream(x)
+        columns = list(x.columns) if hasattr(x, "columns") else None
+
+        # Data: arrays are converted and cast once, before the first epoch.
+        if stream:
+            if validation_split:
+                raise ValueError(
+                    "validation_split is not available when x is a generator or PyDataset; "
+                    "pass validation_data instead."
+                )
+            train = data_module.make_data(x, y, None, batch_size, False, steps_per_epoch)
+            val_arrays = None
+        else:
+            xa = data_module.as_arrays(x, "x")
+            ya = None if y is None else data_module.as_arrays(y, "y")
+            if ya is None:
+                raise ValueError(
+                    "fit() needs labels: pass y=... (or yield (x, y) batches from a generator)."
+                )
+            if len(_first(xa)) != len(_first(ya)):
+                raise ValueError(
+                    f"x and y have different numbers of samples: x has {len(_first(xa))} rows, y "
+                    f"has {len(_first(ya))}. Each sample needs exactly one label; check how you "
+                    "split them."
+                )
+            sw = None if sample_weight is None else np.asarray(sample_weight, dtype=self.dtype)
+            val_arrays = None
+            if validation_split:
+                (xa, ya, sw), val_arrays, split_at = data_module.split_validation(
+                    xa, ya, sw, float(validation_split))
+                n_total = len(_first(xa)) + len(_first(val_arrays[0]))
+                self._explain_split(ya, val_arrays[1], split_at, n_total, validation_split, verbose)
+            xa = self._prepare_inputs(xa)
+            ya = self._prepare_targets(ya)
+            if class_weight is not None:
+                sw = _class_weights_to_sample_weights(class_weight, ya, sw, self.dtype)
+            train = data_module.ArrayData(xa, ya, sw, batch_size=batch_size, shuffle=shuffle,
+                                          steps=steps_per_epoch)
+        if validation_data is not None:
+            val_arrays = _unpack_validation(validation_data)
+
+        self._ensure_built(train.first_batch())
+        self._resolve_metrics()
+        if not stream:
+            checks.check_before_fit(self, self._loss_fn, train.x, train.y, columns)
+        step_fn = self.make_train_function()
+        val_data = None
+        if val_arrays is not None:
+            vx, vy, vsw = val_arrays
+            if data_module.is_stream(vx):
+                val_data = data_module.make_data(vx, None, None, validation_batch_size or batch_size,
+                                                 False, validation_steps)
+            else:
+                vx = self._prepare_inputs(data_module.as_arrays(vx, "validation x"))
+                vy = self._prepare_targets(data_module.as_arrays(vy, "validation y"))
+                val_data = data_module.ArrayData(vx, vy, None if vsw is None else np.asarray(vsw),
+                                                 batch_size=validation_batch_size or batch_size,
+                                                 steps=validation_steps)
+
+        cbs = callbacks_module.CallbackList(
+            callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+            verbose=verbose, epochs=epochs, steps=train.steps,
+        )
+        needs_batch_logs = getattr(cbs, "needs_batch_logs", True)
+        calls_batch_begin = getattr(cbs, "needs_batch_begin", True)
+        self.stop_training = False
+        logs = {}
+        cbs.on_train_begin()
+        with _Interrupt() as interrupt:
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                cbs.on_epoch_begin(epoch)
+                steps_done = 0
+                for step, batch in enumerate(train.batches()):
+                    if calls_batch_begin:
+                        cbs.on_train_batch_begin(step)
+                    result = step_fn(batch)
+                    steps_done += 1
+                    if needs_batch_logs:
+                        batch_logs = result if isinstance(result, dict) else self.get_metrics_result()
+                        cbs.on_train_batch_end(step, batch_logs)
+                    if self.stop_training or interrupt.requested:
+                        break
+                if steps_done == 0:
+                    raise ValueError(
+                        "fit() got no batches in this epoch: the data is empty, or a generator "
+                        "ran out. Pass steps_per_epoch, or use a PyDataset that can be "
+                        "iterated once per epoch."
+                    )
+                logs = self.get_metrics_result()
+                if val_data is not None and (epoch + 1) % int(validation_freq) == 0 and not interrupt.requested:
+                    val_logs = self._evaluate_data(val_data)
+                    logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                cbs.on_epoch_end(epoch, logs)
+                if interrupt.requested:
+                    print(
+                        f"\nTraining stopped by Ctrl-C during epoch {epoch + 1}, after {steps_done} "
+                        "batches. The model keeps the weights of the last completed batch; "
+                        "the History covers the epochs reported so far.",
+                        file=sys.stderr,
+                    )
+                    break
+                if self.stop_training:
+                    break
+        cbs.on_train_end(logs)
+        return self.history
+
+    def _explain_split(self, y_train, y_val, split_at, n_total, fraction, verbose):
+        if verbose:
+            print(
+                f"validation_split={fraction}: validating on the last {n_total - split_at} of "
+                f"{n_total} rows (rows {split_at}-{n_total - 1}), taken before shuffling."
+            )
+        try:
+            yt = np.asarray(_first(y_train))
+            yv = np.asarray(_first(y_val))
+        except Exception:  # noqa: BLE001 - advisory only
+            return
+        if yt.ndim == 2 and yt.shape[1] > 1:
+            yt, yv = yt.argmax(1), yv.argmax(1)
+        yt, yv = yt.reshape(-1), yv.reshape(-1)
+        if yt.dtype.kind == "f" and not (np.all(np.mod(yt, 1) == 0) and len(np.unique(yt)) <= 50):
+            return
+        train_classes = set(np.unique(yt).tolist())
+        val_classes = set(np.unique(yv).tolist())
+        if len(train_classes) > 1 and (len(val_classes) == 1 or not val_classes <= train_classes):
+            warnings.warn(
+                f"validation_split={fraction} takes the LAST {n_total - split_at} rows as "
+                f"validation data before shuffling, and their labels look unlike the training "
+                f"labels (validation classes {sorted(val_classes)}, training classes "
+                f"{sorted(train_classes)}). If the data is sorted, shuffle it first "
+                "(e.g. `idx = np.random.permutation(len(x)); x, y = x[idx], y[idx]`).",
+                stacklevel=3,
+            )
+
+    # -- evaluate ----------------------------------------------------------------------------
+    def _evaluate_data(self, data, callbacks=None) -> dict:
+        self.reset_metrics()
+        if callbacks is not None:
+            callbacks.on_test_begin()
+        for step, batch in enumerate(data.batches()):
+            if callbacks is not None:
+                callbacks.on_test_batch_begin(step)
+            self.test_step(batch)
+            if callbacks is not None:
+                callbacks.on_test_batch_end(step, self.get_metrics_result())
+        logs = self.get_metrics_result()
+        if callbacks is not None:
+            callbacks.on_test_end(logs)
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False, **kwargs):
+        """Loss and metrics on ``x``/``y``.
+
+        Returns:
+            The loss alone if there are no metrics, else ``[loss, metric, ...]``;
+            with ``return_dict=True`` a dict keyed by name.
+        """
+        from lamina import callbacks as callbacks_module
+
+        self._assert_compiled("evaluate")
+        batch_size = 32 if batch_size is None else _positive_int(batch_size, "batch_size", "evaluate")
+        verbose = _resolve_verbose(verbose)
+        data = data_module.make_data(x, y, sample_weight, batch_size, False, steps)
+        if isinstance(data, data_module.ArrayData):
+            data.x = self._prepare_inputs(data.x)
+            data.y = self._prepare_targets(data.y)
+            if data.y is None:
+                raise ValueError("evaluate() needs labels: pass y=... as well as x.")
+        self._ensure_built(data.first_batch())
+        self._resolve_metrics()
+        cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                            verbose=verbose, epochs=1, steps=data.steps)
+        logs = self._evaluate_data(data, cbs)
+        if return_dict:
+            return logs
+        ordered = [logs["loss"]] + [logs[m.name] for m, _ in (self._compile_metrics or [])]
+        return ordered[0] if len(ordered) == 1 else ordered
+
+    # -- predict ----------------------------------------------------------------------------
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Outputs for ``x`` (array, list, DataFrame, tensor or generator), in batches.
+
+        Returns:
+            A NumPy array (a list of arrays for several outputs).
+        """
+        batch_size = 32 if batch_size is None else _positive_int(batch_size, "batch_size", "predict")
+        if data_module.is_stream(x):
+            data = data_module.make_data(x, None, None, batch_size, False, steps)
+            batches = (b[0] for b in data.batches())
+        else:
+            arr = data_module.as_arrays(x, "x")
+            n = len(_first(arr))
+            if n == 0:
+                raise ValueError("predict() received no data (0 rows).")
+            count = -(-n // batch_size) if steps is None else min(int(steps), -(-n // batch_size))
+            batches = (_slice(arr, slice(i * batch_size, (i + 1) * batch_size))
+                       for i in range(count))
+        outputs = [_to_numpy(self.predict_step(b)) for b in batches]
+        if not outputs:
+            raise ValueError("predict() received no batches.")
+        if isinstance(outputs[0], list):
+            return [np.concatenate(parts) for parts in zip(*outputs)]
+        return outputs[0].copy() if len(outputs) == 1 else np.concatenate(outputs)
+
+    # -- single batches -------------------------------------------------------------------------
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One training step on one batch; returns the loss (and metrics) of that batch."""
+        self._assert_compiled("train_on_batch")
+        xa = self._prepare_inputs(data_module.as_arrays(x, "x"))
+        ya = self._prepare_targets(data_module.as_arrays(y, "y"))
+        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=self.dtype)
+        if class_weight is not None:
+            sw = _class_weights_to_sample_weights(class_weight, ya, sw, self.dtype)
+        self._ensure_built(xa)
+        self._resolve_metrics()
+        self.reset_metrics()
+        result = self.make_train_function()((xa, ya, sw))
+        logs = result if isinstance(result, dict) else self.get_metrics_result()
+        return _logs_out(logs, self, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Loss (and metrics) of one batch, without training."""
+        self._assert_compiled("test_on_batch")
+        xa = self._prepare_inputs(data_module.as_arrays(x, "x"))
+        ya = self._prepare_targets(data_module.as_arrays(y, "y"))
+        self._ensure_built(xa)
+        self._resolve_metrics()
+        self.reset_metrics()
+        self.test_step((xa, ya, sample_weight))
+        return _logs_out(self.get_metrics_result(), self, return_dict)
+
+    def predict_on_batch(self, x):
+        """Outputs for one batch ``x`` as NumPy arrays."""
+        return _to_numpy(self.predict_step(data_module.as_arrays(x, "x"))).copy()
+
+
+def _logs_out(logs, model, return_dict):
+    if return_dict:
+        return logs
+    ordered = [logs["loss"]] + [logs[m.name] for m, _ in (model._compile_metrics or [])]
+    return ordered[0] if len(ordered) == 1 else ordered
+
+
+def _first(a):
+    return a[0] if isinstance(a, list) else a
+
+
+def _slice(a, s):
+    return [p[s] for p in a] if isinstance(a, list) else a[s]
+
+
+def _batch_len(x) -> int:
+    x = _first(x)
+    return int(x.shape[0]) if hasattr(x, "shape") and len(x.shape) else 1
+
+
+def _resolve_verbose(verbose):
+    if verbose == "auto":
+        try:
+            from lamina.utils.progbar import resolve_verbose
+
+            return resolve_verbose(verbose)
+        except ImportError:
+            return 1 if getattr(sys.stdout, "isatty", lambda: False)() else 2
+    if verbose not in (0, 1, 2, True, False):
+        raise ValueError(f"The 'verbose' argument must be 'auto', 0, 1 or 2. Got {verbose!r} instead.")
+    return int(verbose)
+
+
+def _unpack_validation(validation_data):
+    if data_module.is_stream(validation_data):
+        return validation_data, None, None
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        raise ValueError(
+            "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight), "
+            f"or a generator; got {type(validation_data).__name__}"
+            + (f" of length {len(validation_data)}" if hasattr(validation_data, "__len__") else "")
+            + "."
+        )
+    if len(validation_data) == 2:
+        return validation_data[0], validation_data[1], None
+    return tuple(validation_data)
+
+
+def _class_weights_to_sample_weights(class_weight, y, sw, dtype):
+    y_arr = np.asarray(y)
+    labels = y_arr.argmax(axis=-1) if y_arr.ndim == 2 and y_arr.shape[1] > 1 else y_arr.reshape(-1)
+    if labels.dtype.kind == "f":
+        if not np.all(np.mod(labels, 1) == 0):
+            raise ValueError("class_weight needs class labels, but y has non-integer values.")
+        labels = labels.astype(np.int64)
+    present = np.unique(labels)
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(
+                f"class_weight must be a dict {{class: weight}} or 'balanced'. Got {class_weight!r}."
+            )
+        counts = np.bincount(labels, minlength=int(present.max()) + 1)
+        weights = {int(c): len(labels) / (len(present) * counts[c]) for c in present}
+    elif isinstance(class_weight, dict):
+        weights = {}
+        for key, value in class_weight.items():
+            try:
+                k = int(key)
+            except (TypeError, ValueError):
+                raise ValueError(f"class_weight keys must be class indices; got {key!r}.") from None
+            weights[k] = float(value)
+        missing = sorted(set(present.tolist()) - set(weights))
+        if missing:
+            raise ValueError(
+                f"class_weight has no weight for classes {missing}, which appear in y. Give a "
+                f"weight for every class (the labels are {sorted(present.tolist())})."
+            )
+        unknown = sorted(set(weights) - set(present.tolist()))
+        if unknown:
+            raise ValueError(
+                f"class_weight has keys {unknown} that are not labels in y (the labels are "
+                f"{sorted(present.tolist())}). Check the class numbering."
+            )
+    else:
+        raise TypeError(f"class_weight must be a dict or 'balanced'; got {type(class_weight).__name__}.")
+    table = np.zeros(int(max(weights)) + 1, dtype=dtype)
+    for k, v in weights.items():
+        table[k] = v
+    cw = table[labels]
+    return cw if sw is None else (np.asarray(sw, dtype=dtype) * cw)
+

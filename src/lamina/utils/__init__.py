@@ -1,0 +1,42 @@
+"""``lamina.utils``: seeding, naming, data helpers and (optional) pictures."""
+
+from __future__ import annotations
+
+from lamina import random as _random
+
+__all__ = ["set_random_seed", "clear_session"]
+
+
+def set_random_seed(seed: int) -> None:
+    """Make lamina's runs repeatable: seeds initialization, shuffling and dropout.
+
+    Resets lamina's own generator and, as Keras's function does, also seeds
+    Python's ``random`` and NumPy's global state, so that a script's own
+    sampling repeats too. lamina never reseeds anything unless asked.
+
+    Args:
+        seed: a non-negative integer.
+
+    Example:
+        >>> import lamina
+        >>> lamina.utils.set_random_seed(0)
+    """
+    import random
+
+    import numpy as np
+
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(
+            f"The 'seed' argument of set_random_seed must be a non-negative integer. "
+            f"Got {seed!r} instead."
+        )
+    _random.set_global_seed(int(seed))
+    random.seed(int(seed))
+    np.random.seed(int(seed) % (2**32))
+
+
+def clear_session() -> None:
+    """Reset automatic layer names (``dense``, ``dense_1``, ...), as Keras's clear_session."""
+    from lamina.utils import naming
+
+    naming.reset_uids()

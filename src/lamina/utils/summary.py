@@ -1,0 +1,100 @@
+"""``model.summary()``: Keras's table of layers, output shapes and parameter counts."""
+
+from __future__ import annotations
+
+import sys
+
+__all__ = ["print_summary"]
+
+
+def _can_encode(text: str) -> bool:
+    encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+    try:
+        text.encode(encoding)
+        return True
+    except (UnicodeEncodeError, LookupError):
+        return False
+
+
+def _bytes(n_params: int, itemsize: int = 4) -> str:
+    size = float(n_params * itemsize)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.2f} {unit}"
+        size /= 1024
+    return f"{size:.2f} GB"
+
+
+def _shape_str(layer, model) -> str:
+    try:
+        if type(layer).__name__ == "InputLayer":
+            shape = layer.batch_shape
+        elif layer._build_shape is not None:
+            shape = layer.compute_output_shape(layer._build_shape)
+        else:
+            return "?"
+    except Exception:  # noqa: BLE001 - a summary must not fail on an odd custom layer
+        return "?"
+    if isinstance(shape, list):
+        return ", ".join(_fmt(s) for s in shape)
+    return _fmt(shape)
+
+
+def _fmt(shape) -> str:
+    inner = ", ".join("None" if d is None else str(d) for d in shape)
+    return f"({inner},)" if len(shape) == 1 else f"({inner})"
+
+
+def _params(layer) -> str:
+    if not layer.built and not layer.weights:
+        return "0 (unbuilt)"
+    return f"{sum(int(v.size) for v in layer.weights):,}"
+
+
+def print_summary(model, line_length=None, positions=None, print_fn=None, show_trainable=False):
+    """Print (or send to ``print_fn``) the summary table of ``model``."""
+    print_fn = print_fn or print
+    layers = [layer for layer in model.layers]
+    if type(model).__name__ == "Sequential":
+        layers = [layer for layer in layers if type(layer).__name__ != "InputLayer"]
+    rows = [(f"{layer.name} ({type(layer).__name__})", _shape_str(layer, model), _params(layer))
+            for layer in layers]
+    headers = ("Layer (type)", "Output Shape", "Param #")
+    total = line_length or 78
+    widths = [max(31, int(total * 0.41)), max(22, int(total * 0.3)), 13]
+    for row in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, row)]
+    fancy = "┏┳┓┃┡╇┩│├┼┤└┴┘━─"
+    chars = fancy if _can_encode(fancy) else "+++|+++|+++++=-"
+    tl, tm, tr, v_head, hl, hm, hr, v, ml, mm, mr, bl, bm, br, h_heavy = chars[:15]
+    h = chars[15] if len(chars) > 15 else "-"
+
+    def line(left, mid, right, fill):
+        return left + mid.join(fill * (w + 2) for w in widths) + right
+
+    def cells(values, sep, align):
+        parts = []
+        for value, w, a in zip(values, widths, align):
+            parts.append(" " + (value.rjust(w) if a == "r" else value.ljust(w)) + " ")
+        return sep + sep.join(parts) + sep
+
+    out = [f'Model: "{model.name}"', line(tl, tm, tr, h_heavy),
+           cells(headers, v_head, "llr"), line(hl, hm, hr, h_heavy)]
+    for i, row in enumerate(rows):
+        out.append(cells(row, v, "llr"))
+        if i < len(rows) - 1:
+            out.append(line(ml, mm, mr, h))
+    out.append(line(bl, bm, br, h))
+    trainable = sum(int(w.size) for w in model.trainable_weights)
+    non_trainable = sum(int(w.size) for w in model.non_trainable_weights)
+    itemsize = 8 if model.dtype == "float64" else 4
+    out.append(f" Total params: {trainable + non_trainable:,} "
+               f"({_bytes(trainable + non_trainable, itemsize)})")
+    out.append(f" Trainable params: {trainable:,} ({_bytes(trainable, itemsize)})")
+    out.append(f" Non-trainable params: {non_trainable:,} ({_bytes(non_trainable, itemsize)})")
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and getattr(optimizer, "variables", None):
+        n_opt = sum(int(getattr(v, "size", 1)) for v in optimizer.variables)
+        out.append(f" Optimizer params: {n_opt:,} ({_bytes(n_opt, itemsize)})")
+    for text in out:
+        print_fn(text)
