@@ -34,8 +34,10 @@ class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 lora_rank=None, lora_alpha=None, **kwargs):
+                 lora_rank=None, lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if quantization_config is not None:
+            raise ValueError("Dense: quantization (quantization_config) is not supported by lamina.")
         if isinstance(units, bool) or not isinstance(units, int) and not (
             hasattr(units, "__index__") and not isinstance(units, float)
         ) or int(units) <= 0:

@@ -1,0 +1,258 @@
+"""``lamina.losses``: Keras's loss functions and classes, and ``get`` to look them up by name.
+
+Each loss exists as a function returning one value per sample
+(``mean_squared_error``) and as a class that also weights and reduces
+(``MeanSquaredError``). ``get`` accepts a name (``"mse"``,
+``"categorical_crossentropy"``, ``"CategoricalCrossentropy"``), a config
+dict, a class, an instance or any callable ``fn(y_true, y_pred)``; a plain
+function written with ``lamina.ops`` works wherever a loss is expected.
+
+Example:
+    >>> import lamina
+    >>> lamina.losses.get("mse") is lamina.losses.mean_squared_error
+    True
+    >>> float(lamina.losses.get("MeanSquaredError")([[1.0, 2.0]], [[1.0, 4.0]]))
+    2.0
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from lamina.losses import losses as _losses
+from lamina.losses.loss import Loss
+from lamina.losses.losses import (
+    BinaryCrossentropy,
+    BinaryFocalCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalFocalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Hinge,
+    Huber,
+    KLDivergence,
+    LogCosh,
+    LossFunctionWrapper,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    SparseCategoricalCrossentropy,
+    SquaredHinge,
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    cosine_similarity,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
+from lamina.utils import naming
+
+__all__ = [
+    "Loss",
+    "LossFunctionWrapper",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError",
+    "Huber",
+    "LogCosh",
+    "BinaryCrossentropy",
+    "BinaryFocalCrossentropy",
+    "CategoricalCrossentropy",
+    "CategoricalFocalCrossentropy",
+    "SparseCategoricalCrossentropy",
+    "Hinge",
+    "SquaredHinge",
+    "CategoricalHinge",
+    "KLDivergence",
+    "Poisson",
+    "CosineSimilarity",
+    "mean_squared_error",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error",
+    "huber",
+    "log_cosh",
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
+    "categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "sparse_categorical_crossentropy",
+    "hinge",
+    "squared_hinge",
+    "categorical_hinge",
+    "kl_divergence",
+    "poisson",
+    "cosine_similarity",
+    "get",
+    "serialize",
+    "deserialize",
+]
+
+# Every loss by its Python name, plus Keras's short aliases and the Keras 2
+# spellings that tutorials still use.
+_OBJECTS = {name: globals()[name] for name in _losses.__all__}
+_OBJECTS["Loss"] = Loss
+_ALIASES = {
+    "mse": "mean_squared_error",
+    "mae": "mean_absolute_error",
+    "mape": "mean_absolute_percentage_error",
+    "msle": "mean_squared_logarithmic_error",
+    "bce": "binary_crossentropy",
+    "kld": "kl_divergence",
+    "kullback_leibler_divergence": "kl_divergence",
+    "logcosh": "log_cosh",
+    "huber_loss": "huber",
+}
+_ALIASES.update({k.upper(): v for k, v in _ALIASES.items() if len(k) <= 4})
+_OBJECTS.update({alias: _OBJECTS[target] for alias, target in _ALIASES.items()})
+_NOT_BY_NAME = {"Loss", "LossFunctionWrapper"}  # abstract: they need a call or a fn
+
+
+def _lookup(name: str, custom_objects=None):
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    if name in _OBJECTS:
+        return _OBJECTS[name]
+    valid = [n for n in _OBJECTS if n not in _NOT_BY_NAME and not n.isupper()]
+    raise naming.unknown_name_error("loss", name, valid)
+
+
+def serialize(loss) -> dict | None:
+    """Return the Keras config dict of a loss (a ``Loss`` instance or a named function).
+
+    Functions are stored by name, as Keras does:
+    ``{"module": "builtins", "class_name": "function", "config": name, ...}``.
+
+    Example:
+        >>> import lamina
+        >>> lamina.losses.serialize(lamina.losses.Huber(delta=2.0))["config"]["delta"]
+        2.0
+        >>> lamina.losses.serialize(lamina.losses.mean_squared_error)["config"]
+        'mean_squared_error'
+    """
+    if loss is None:
+        return None
+    if isinstance(loss, Loss):
+        cls = type(loss)
+        builtin = _OBJECTS.get(cls.__name__) is cls
+        return {
+            "module": "keras.losses" if builtin else cls.__module__,
+            "class_name": cls.__name__,
+            "config": loss.get_config(),
+            "registered_name": None if builtin else cls.__name__,
+        }
+    if inspect.isfunction(loss):
+        if loss.__name__ == "<lambda>":
+            raise ValueError(
+                "A lambda cannot be saved as a loss: lamina never stores code. Define the "
+                "loss with `def my_loss(y_true, y_pred): ...` and pass "
+                "custom_objects={'my_loss': my_loss} when loading."
+            )
+        return {
+            "module": "builtins",
+            "class_name": "function",
+            "config": loss.__name__,
+            "registered_name": "function",
+        }
+    raise TypeError(
+        f"lamina.losses.serialize expects a Loss instance or a loss function. Got "
+        f"{loss!r} of type {type(loss).__name__} instead."
+    )
+
+
+def deserialize(config, custom_objects=None):
+    """Rebuild a loss from ``serialize``'s dict (or from a name).
+
+    A class name gives an instance, a function name gives the function.
+
+    Args:
+        config: a dict made by ``serialize`` (Keras's format) or a name.
+        custom_objects: optional ``{name: class_or_function}`` for your own losses.
+
+    Example:
+        >>> import lamina
+        >>> loss = lamina.losses.deserialize(
+        ...     {"class_name": "Huber", "config": {"delta": 2.0}})
+        >>> loss.delta
+        2.0
+    """
+    if isinstance(config, str):
+        obj = _lookup(config, custom_objects)
+        return obj() if inspect.isclass(obj) else obj
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise TypeError(
+            "lamina.losses.deserialize expects a name or a dict with 'class_name' and "
+            f"'config' keys, as made by lamina.losses.serialize. Got {config!r} instead."
+        )
+    class_name = config["class_name"]
+    inner = config.get("config") or {}
+    if class_name == "function":
+        if not isinstance(inner, str):
+            raise TypeError(
+                f"A serialized loss function needs its name as 'config'. Got {inner!r} instead."
+            )
+        return _lookup(inner.split(">")[-1], custom_objects)
+    cls = _lookup(class_name, custom_objects)
+    if not (inspect.isclass(cls) and issubclass(cls, Loss)):
+        raise TypeError(f"{class_name!r} is not a Loss class, so it cannot be built from a config.")
+    if isinstance(inner, dict) and isinstance(inner.get("fn"), (dict, str)):
+        inner = {**inner, "fn": deserialize(inner["fn"], custom_objects)}
+    return cls.from_config(inner)
+
+
+def get(identifier):
+    """Return the loss an identifier names.
+
+    Args:
+        identifier: ``None``; a name (``"mse"``, ``"binary_crossentropy"``,
+            ``"BinaryCrossentropy"``); a config dict; a ``Loss`` class (it is
+            instantiated); a ``Loss`` instance or any callable
+            ``fn(y_true, y_pred)`` (returned as is).
+
+    Returns:
+        A loss function, a ``Loss`` instance, or ``None``.
+
+    Raises:
+        ValueError: for an unknown name (the message lists the valid names
+            and the closest one) or an identifier that is not a loss.
+
+    Example:
+        >>> import lamina
+        >>> type(lamina.losses.get("BinaryCrossentropy")).__name__
+        'BinaryCrossentropy'
+        >>> lamina.losses.get("mae").__name__
+        'mean_absolute_error'
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        obj = _lookup(identifier)
+    else:
+        obj = identifier
+    if inspect.isclass(obj):
+        if not issubclass(obj, Loss):
+            raise ValueError(f"Could not interpret loss identifier: {identifier!r} is not a Loss.")
+        return obj()
+    if callable(obj):
+        return obj
+    raise ValueError(
+        f"Could not interpret loss identifier {identifier!r} of type "
+        f"{type(identifier).__name__}. Pass a loss name such as 'mse', a Loss instance, or "
+        "a function fn(y_true, y_pred)."
+    )
