@@ -34,12 +34,14 @@ def load_frame():
 
 def load_data(train_fraction: float = 0.7, seed: int = 0, scale: bool = True):
     """The tutorial's split: ``df.sample(frac=0.7, random_state=0)`` for training, the rest for
-    validation, features min-max scaled with the training set's min and max.
+    validation, then every column (the ``quality`` target too) min-max scaled with the training
+    set's min and max, exactly as the tutorial prepares the DataFrame.
 
     Args:
         train_fraction: share of rows used for training.
         seed: the ``random_state`` of the split.
-        scale: min-max scale the features (as the tutorial does).
+        scale: min-max scale the columns (as the tutorial does); ``False`` keeps raw values,
+            with ``quality`` from 3 to 8.
 
     Returns:
         ``(x_train, y_train), (x_valid, y_valid)`` as float32 arrays; y is ``quality``.
@@ -48,10 +50,12 @@ def load_data(train_fraction: float = 0.7, seed: int = 0, scale: bool = True):
     x = np.stack([columns[name] for name in FEATURES], axis=1)
     y = columns[TARGET]
     train, rest = _csv.sample_split(len(y), train_fraction, seed)
-    x_train, x_valid = x[train], x[rest]
+    x_train, x_valid, y_train, y_valid = x[train], x[rest], y[train], y[rest]
     if scale:
         from lamina.datasets import minmax_scale
 
         x_train, x_valid = minmax_scale(x_train, x_valid)
-    return ((x_train.astype("float32"), y[train].astype("float32")),
-            (x_valid.astype("float32"), y[rest].astype("float32")))
+        y_train, y_valid = minmax_scale(y_train[:, None], y_valid[:, None])
+        y_train, y_valid = y_train[:, 0], y_valid[:, 0]
+    return ((x_train.astype("float32"), y_train.astype("float32")),
+            (x_valid.astype("float32"), y_valid.astype("float32")))

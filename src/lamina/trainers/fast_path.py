@@ -170,7 +170,7 @@ class DenseKernel(_Kernel):
         if self.g_kernel is not None:
             np.matmul(self.x.T, g, out=self.g_kernel)
         if self.g_bias is not None:
-            np.sum(g, axis=0, out=self.g_bias)
+            np.add.reduce(g, axis=0, out=self.g_bias)
         return g @ self.kernel.value.T if need_dx else None
 
 
@@ -453,6 +453,9 @@ class _FusedStep:
         self.optimizer.build(self.variables)
         self.metrics = model._compile_metrics or []
         self.tracker = model._loss_tracker
+        from lamina.metrics import Mean
+
+        self.fast_tracker = type(self.tracker) is Mean and hasattr(self.tracker, "total")
         self.need_dx = [False] + [True] * (len(self.kernels) - 1)
 
     def __call__(self, data):
@@ -481,7 +484,12 @@ class _FusedStep:
         for v in self.constrained:
             v.assign(np.asarray(v.constraint(v)))
         n = h.shape[0]
-        self.tracker.update_state(value, sample_weight=n)
+        if self.fast_tracker:
+            # Mean.update_state(value, sample_weight=n), without the general broadcasting.
+            self.tracker.total.value += value * n
+            self.tracker.count.value += n
+        else:
+            self.tracker.update_state(value, sample_weight=n)
         for metric, weighted in self.metrics:
             metric.update_state(y, h, sample_weight=sw if weighted else None)
         return None

@@ -144,25 +144,28 @@ class Trainer:
             metrics = [metrics]
         return list(metrics)
 
-    def _resolve_metrics(self):
+    def _resolve_metrics(self, y=None):
+        """Create the compiled metrics; ``'accuracy'`` is resolved from label and output shapes."""
         if self._compile_metrics is not None:
             return
         from lamina import metrics as metrics_module
 
         out_shape = None
         try:
-            out_shape = self.compute_output_shape(self._input_batch_shape())
+            out_shape = tuple(self.compute_output_shape(self._input_batch_shape()))
         except Exception:  # noqa: BLE001 - shape is only a hint for 'accuracy'
             pass
+        y_shape = np.shape(_first(y)) if y is not None else None
+        if out_shape is not None and y_shape:
+            out_shape = (y_shape[0],) + out_shape[1:]
+        elif y_shape is None and out_shape is not None:
+            y_shape = out_shape
         resolved = []
         for specs, weighted in ((self._metric_specs, False), (self._weighted_metric_specs, True)):
             for spec in specs:
                 if isinstance(spec, str) and spec in ("accuracy", "acc"):
-                    cls = metrics_module.resolve_accuracy(self._loss_fn, out_shape)
+                    cls = metrics_module.resolve_accuracy(y_shape, out_shape)
                     metric = cls(name=spec)
-                elif isinstance(spec, str) and spec in ("crossentropy", "ce"):
-                    metric = metrics_module.resolve_crossentropy(self._loss_fn, out_shape)(name=spec) \
-                        if hasattr(metrics_module, "resolve_crossentropy") else metrics_module.get(spec)
                 else:
                     metric = metrics_module.get(spec)
                     if isinstance(spec, str):
@@ -370,7 +373,7 @@ class Trainer:
             val_arrays = _unpack_validation(validation_data)
 
         self._ensure_built(train.first_batch())
-        self._resolve_metrics()
+        self._resolve_metrics(getattr(train, "y", None))
         if not stream:
             checks.check_before_fit(self, self._loss_fn, train.x, train.y, columns)
         step_fn = self.make_train_function()
@@ -499,7 +502,7 @@ class Trainer:
             if data.y is None:
                 raise ValueError("evaluate() needs labels: pass y=... as well as x.")
         self._ensure_built(data.first_batch())
-        self._resolve_metrics()
+        self._resolve_metrics(getattr(data, "y", None))
         cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                             verbose=verbose, epochs=1, steps=data.steps)
         logs = self._evaluate_data(data, cbs)
@@ -544,7 +547,7 @@ class Trainer:
         if class_weight is not None:
             sw = _class_weights_to_sample_weights(class_weight, ya, sw, self.dtype)
         self._ensure_built(xa)
-        self._resolve_metrics()
+        self._resolve_metrics(ya)
         self.reset_metrics()
         result = self.make_train_function()((xa, ya, sw))
         logs = result if isinstance(result, dict) else self.get_metrics_result()
@@ -556,7 +559,7 @@ class Trainer:
         xa = self._prepare_inputs(data_module.as_arrays(x, "x"))
         ya = self._prepare_targets(data_module.as_arrays(y, "y"))
         self._ensure_built(xa)
-        self._resolve_metrics()
+        self._resolve_metrics(ya)
         self.reset_metrics()
         self.test_step((xa, ya, sample_weight))
         return _logs_out(self.get_metrics_result(), self, return_dict)
