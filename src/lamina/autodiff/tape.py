@@ -21,41 +21,33 @@ __all__ = ["GradientTape", "Primitive", "apply", "unbroadcast", "stop_gradient"]
 
 class Primitive:
     """One differentiable operation: ``fwd(*arrays, **params) -> (out, saved)`` and
-    ``vjp(g, saved, needs) -> tuple of input gradients`` (``None`` where not needed)."""
+    ``vjp(g, saved, needs) -> tuple of input gradients`` (``None`` where not needed).
 
-    __slots__ = ("name", "fwd", "vjp")
+    ``view`` marks primitives whose output may share memory with an input
+    (reshape, transpose, indexing): their results are copied when an input is
+    a variable, so a tensor taken from a variable never changes afterwards.
+    """
 
-    def __init__(self, name, fwd, vjp):
+    __slots__ = ("name", "fwd", "vjp", "view")
+
+    def __init__(self, name, fwd, vjp, view=False):
         self.name = name
         self.fwd = fwd
         self.vjp = vjp
+        self.view = view
 
     def __repr__(self):
         return f"<Primitive {self.name}>"
 
 
-# Union of what the active tapes watch, kept in step by GradientTape.
-_WATCHED: dict = {}
-_WATCH_VARS = [False]
-
-
-def _refresh_watch_state():
-    _WATCHED.clear()
-    watch_vars = False
-    for tape in _t._STATE:
-        _WATCHED.update(tape._watched)
-        watch_vars = watch_vars or tape._watch_accessed_variables
-    _WATCH_VARS[0] = watch_vars
-
-
-def _tracked(x) -> bool:
-    if x.__class__ is Tensor:
-        return x._node is not None or id(x) in _WATCHED
-    if isinstance(x, Variable):
-        return (x.trainable and _WATCH_VARS[0]) or id(x) in _WATCHED
-    if isinstance(x, Tensor):
-        return x._node is not None or id(x) in _WATCHED
-    return False
+def _tracked_by(x, tape) -> bool:
+    """Whether ``tape`` differentiates through tensor ``x``."""
+    node = x._node
+    if node is not None and tape in node.tapes:
+        return True
+    if id(x) in tape._watched:
+        return True
+    return isinstance(x, Variable) and x.trainable and tape._watch_accessed_variables
 
 
 def as_input_array(x):
@@ -77,12 +69,18 @@ def apply(prim: Primitive, inputs: tuple, **params) -> Tensor:
     out, saved = prim.fwd(*arrays, **params)
     if not isinstance(out, np.ndarray):
         out = np.asarray(out)
-    if _t._STATE:
-        for x in inputs:
-            if isinstance(x, Tensor) and _tracked(x):
-                for tape in _t._STATE:
-                    tape._note_inputs(inputs)
-                return Tensor(out, Node(prim, inputs, saved, _t._STATE))
+    elif prim.view and any(isinstance(x, Variable) for x in inputs):
+        out = out.copy()
+    state = _t._STATE
+    if state:
+        tapes = tuple(
+            tape for tape in state
+            if any(isinstance(x, Tensor) and _tracked_by(x, tape) for x in inputs)
+        )
+        if tapes:
+            for tape in tapes:
+                tape._note_inputs(inputs)
+            return Tensor(out, Node(prim, inputs, saved, state if len(tapes) == len(state) else tapes))
     return Tensor(out)
 
 
@@ -164,18 +162,16 @@ class GradientTape:
     def __enter__(self):
         self._recording = True
         _t._set_active(_t._ACTIVE + [self])
-        _refresh_watch_state()
         return self
 
     def __exit__(self, *exc):
         self._recording = False
         _t._set_active([t for t in _t._ACTIVE if t is not self])
-        _refresh_watch_state()
         return False
 
     def _note_inputs(self, inputs):
         for x in inputs:
-            if isinstance(x, Variable):
+            if isinstance(x, Variable) and (x.trainable or id(x) in self._watched):
                 self._accessed[id(x)] = x
 
     def watch(self, tensor) -> None:
@@ -188,8 +184,8 @@ class GradientTape:
                     "`x = lamina.ops.convert_to_tensor(x)` and use that `x` in your computation."
                 )
             self._watched[id(x)] = x
-        if self._recording:
-            _refresh_watch_state()
+            if isinstance(x, Variable):
+                self._accessed[id(x)] = x
 
     def watched_variables(self) -> list:
         """The variables this tape has seen used in recorded operations."""
@@ -199,8 +195,6 @@ class GradientTape:
         """Forget everything recorded so far."""
         self._watched.clear()
         self._accessed.clear()
-        if self._recording:
-            _refresh_watch_state()
 
     def stop_recording(self):
         """Context manager that pauses recording for this tape."""
@@ -210,12 +204,10 @@ class GradientTape:
             def __enter__(self_inner):
                 tape._recording = False
                 _t._set_active(list(_t._ACTIVE))
-                _refresh_watch_state()
 
             def __exit__(self_inner, *exc):
                 tape._recording = True
                 _t._set_active(list(_t._ACTIVE))
-                _refresh_watch_state()
                 return False
 
         return _Pause()
@@ -262,6 +254,8 @@ class GradientTape:
         grads = backward(self, targets, seeds, flat_sources)
         out = []
         for s, g in zip(flat_sources, grads):
+            if s.value.dtype.kind not in "fc":
+                g = None  # integer sources have no gradient, as in TensorFlow
             if g is None:
                 if unconnected_gradients == "zero":
                     out.append(Tensor(np.zeros_like(s.value)))
@@ -272,7 +266,10 @@ class GradientTape:
                 g = g.astype(s.value.dtype)
             out.append(Tensor(g if g.flags.writeable else g.copy()))
         if isinstance(sources, (list, tuple, dict)):
-            return _pack_like(sources, out)
+            packed = _pack_like(sources, out)
+            if hasattr(sources, "_fields"):  # a namedtuple keeps its type
+                return type(sources)(*packed)
+            return packed
         return out[0]
 
 
@@ -289,7 +286,8 @@ def backward(tape, targets, seeds, sources) -> list:
         node = t._node
         live = node is not None and tape in node.tapes
         if done:
-            d = k in source_ids
+            # A leaf counts only if this tape tracked it (watched, or a trainable variable).
+            d = k in source_ids and (live or _tracked_by(t, tape))
             if live:
                 for inp in node.inputs:
                     if isinstance(inp, Tensor) and depends.get(id(inp)):

@@ -322,14 +322,27 @@ class Variable(Tensor):
         np.copyto(self.value, arr, casting="unsafe")
         return self
 
+    def _operand(self, value, what):
+        arr = to_array(value).astype(self.value.dtype, copy=False)
+        try:
+            ok = np.broadcast_shapes(arr.shape, self.value.shape) == self.value.shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(
+                f"Variable '{self.path}' has shape {self.value.shape}; the value given to {what} "
+                f"has shape {arr.shape}. Pass a value of the variable's shape."
+            )
+        return arr
+
     def assign_add(self, value):
         """Add ``value`` to this variable in place and return the variable."""
-        self.value += to_array(value).astype(self.value.dtype, copy=False)
+        self.value += self._operand(value, "assign_add")
         return self
 
     def assign_sub(self, value):
         """Subtract ``value`` from this variable in place and return the variable."""
-        self.value -= to_array(value).astype(self.value.dtype, copy=False)
+        self.value -= self._operand(value, "assign_sub")
         return self
 
     def __repr__(self) -> str:
@@ -349,7 +362,14 @@ def _initial_value(initializer, shape, dtype):
     if isinstance(initializer, (np.ndarray, Tensor, list, tuple, float, int, np.generic)):
         arr = to_array(initializer)
         if dtype is None:
-            dtype = config.floatx() if arr.dtype.kind == "f" else arr.dtype
+            if hasattr(initializer, "dtype"):
+                dtype = arr.dtype  # arrays keep their dtype, as in Keras
+            elif arr.dtype.kind == "f":
+                dtype = config.floatx()
+            elif arr.dtype.kind in "iu":
+                dtype = np.int32
+            else:
+                dtype = arr.dtype
         arr = np.array(arr, dtype=dtype, copy=True)
         if shape is not None and tuple(shape) != arr.shape:
             raise ValueError(

@@ -124,10 +124,8 @@ def ones(shape, dtype=None) -> Tensor:
 
 
 def full(shape, fill_value, dtype=None) -> Tensor:
-    """A tensor of ``shape`` filled with ``fill_value``."""
-    dt = _standardize_dtype(dtype)
-    if dt is None and isinstance(fill_value, float):
-        dt = np.dtype(config.floatx())
+    """A tensor of ``shape`` filled with ``fill_value`` (``floatx`` unless ``dtype`` is given)."""
+    dt = _standardize_dtype(dtype) or np.dtype(config.floatx())
     return _new(np.full(shape, to_array(fill_value), dtype=dt))
 
 
@@ -401,8 +399,8 @@ def any(x, axis=None, keepdims=False) -> Tensor:  # noqa: A001 - Keras's name
 
 
 def count_nonzero(x, axis=None) -> Tensor:
-    """How many entries are non-zero along ``axis``."""
-    return _new(np.count_nonzero(as_input_array(x), axis=axis))
+    """How many entries are non-zero along ``axis`` (int32)."""
+    return _new(np.asarray(np.count_nonzero(as_input_array(x), axis=axis), dtype=np.int32))
 
 
 # ---------------------------------------------------------------------------
@@ -802,7 +800,8 @@ def relu(x) -> Tensor:
 
 def relu6(x) -> Tensor:
     """``min(max(x, 0), 6)``; the gradient is 0 at 0 and at 6, as in TensorFlow."""
-    return minimum(6.0, relu(x))  # 6.0 first: the tie at x = 6 sends the gradient to the constant
+    # 6.0 first: the tie at x = 6 sends the gradient to the constant, not to x.
+    return minimum(6.0, relu(x))
 
 
 def sigmoid(x) -> Tensor:

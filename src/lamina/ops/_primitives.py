@@ -23,8 +23,8 @@ from lamina.autodiff.tape import Primitive
 PRIMITIVES: dict[str, Primitive] = {}
 
 
-def _def(name, fwd, vjp) -> Primitive:
-    prim = Primitive(name, fwd, vjp)
+def _def(name, fwd, vjp, view=False) -> Primitive:
+    prim = Primitive(name, fwd, vjp, view=view)
     PRIMITIVES[name] = prim
     return prim
 
@@ -343,6 +343,7 @@ RESHAPE = _def(
     "reshape",
     lambda x, shape: (np.reshape(x, shape), np.shape(x)),
     lambda g, s, n: (np.reshape(g, s),),
+    view=True,
 )
 
 
@@ -356,9 +357,10 @@ def _transpose_vjp(g, s, n):
     return (np.transpose(g, np.argsort(s)),)
 
 
-TRANSPOSE = _def("transpose", _transpose_fwd, _transpose_vjp)
+TRANSPOSE = _def("transpose", _transpose_fwd, _transpose_vjp, view=True)
 BROADCAST_TO = _def(
-    "broadcast_to", lambda x, shape: (np.broadcast_to(x, shape), None), lambda g, s, n: (g,)
+    "broadcast_to", lambda x, shape: (np.broadcast_to(x, shape), None), lambda g, s, n: (g,),
+    view=True,
 )
 
 
@@ -398,7 +400,7 @@ def _getitem_vjp(g, s, n):
     return (out,)
 
 
-GETITEM = _def("getitem", _getitem_fwd, _getitem_vjp)
+GETITEM = _def("getitem", _getitem_fwd, _getitem_vjp, view=True)
 
 
 def _take_fwd(x, indices, axis=None):
