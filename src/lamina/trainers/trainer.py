@@ -422,10 +422,13 @@ class Trainer:
                     )
                 logs = self.get_metrics_result()
                 if val_data is not None and (epoch + 1) % int(validation_freq) == 0 and not interrupt.requested:
-                    val_logs = self._evaluate_data(val_data)
+                    val_logs = self._evaluate_data(val_data, cbs)
                     logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 cbs.on_epoch_end(epoch, logs)
                 if interrupt.requested:
+                    from lamina.utils.progbar import end_open_line
+
+                    end_open_line()
                     print(
                         f"\nTraining stopped by Ctrl-C during epoch {epoch + 1}, after {steps_done} "
                         "batches. The model keeps the weights of the last completed batch; "
@@ -469,13 +472,14 @@ class Trainer:
     # -- evaluate ----------------------------------------------------------------------------
     def _evaluate_data(self, data, callbacks=None) -> dict:
         self.reset_metrics()
+        hooks = callbacks is not None and getattr(callbacks, "has_test_batch_hooks", True)
         if callbacks is not None:
             callbacks.on_test_begin()
         for step, batch in enumerate(data.batches()):
-            if callbacks is not None:
+            if hooks:
                 callbacks.on_test_batch_begin(step)
             self.test_step(batch)
-            if callbacks is not None:
+            if hooks:
                 callbacks.on_test_batch_end(step, self.get_metrics_result())
         logs = self.get_metrics_result()
         if callbacks is not None:
@@ -591,12 +595,9 @@ def _batch_len(x) -> int:
 
 def _resolve_verbose(verbose):
     if verbose == "auto":
-        try:
-            from lamina.utils.progbar import resolve_verbose
+        from lamina.utils.progbar import resolve_verbose
 
-            return resolve_verbose(verbose)
-        except ImportError:
-            return 1 if getattr(sys.stdout, "isatty", lambda: False)() else 2
+        return resolve_verbose(verbose)
     if verbose not in (0, 1, 2, True, False):
         raise ValueError(f"The 'verbose' argument must be 'auto', 0, 1 or 2. Got {verbose!r} instead.")
     return int(verbose)

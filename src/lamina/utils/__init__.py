@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from lamina import random as _random
 
-__all__ = ["set_random_seed", "clear_session"]
+__all__ = ["Progbar", "set_random_seed", "clear_session"]
+
+
+def __getattr__(name):
+    if name == "Progbar":
+        from lamina.utils.progbar import Progbar
+
+        return Progbar
+    raise AttributeError(f"module 'lamina.utils' has no attribute {name!r}")
 
 
 def set_random_seed(seed: int) -> None:
