@@ -214,10 +214,7 @@ def _register_builtin_kernels():
     _KERNELS.setdefault(Dense, DenseKernel)
     _KERNELS.setdefault(Activation, ActivationKernel)
     _KERNELS.setdefault(Flatten, FlattenKernel)
-    try:  # layers of later modules register themselves when present
-        from lamina.layers import regularization_kernels  # noqa: F401
-    except ImportError:
-        pass
+    from lamina.trainers import fast_kernels  # noqa: F401  (kernels of the other layers)
 
 
 class _Unsupported(Exception):
@@ -448,7 +445,6 @@ class _FusedStep:
                 self.penalties.append((v, grads[id(v)], fn))
         self.frozen_penalties = [(v, _penalty_fn(v.regularizer)) for v in model.weights
                                  if v.regularizer is not None and all(v is not t for t in self.variables)]
-        self.constrained = [v for v in self.variables if v.constraint is not None]
         self.optimizer = model.optimizer
         self.optimizer.build(self.variables)
         self.metrics = model._compile_metrics or []
@@ -480,9 +476,7 @@ class _FusedStep:
             g = kernel.backward(g, need_dx)
         for v, gv, (val_fn, grad_fn) in self.penalties:
             grad_fn(v.value, gv)
-        self.optimizer.apply_flat(self.flat_grad)
-        for v in self.constrained:
-            v.assign(np.asarray(v.constraint(v)))
+        self.optimizer.apply_flat(self.flat_grad)  # also applies the variables' constraints
         n = h.shape[0]
         if self.fast_tracker:
             # Mean.update_state(value, sample_weight=n), without the general broadcasting.

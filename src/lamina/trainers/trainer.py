@@ -239,8 +239,7 @@ class Trainer:
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
         variables = self.trainable_variables
         grads = tape.gradient(loss, variables)
-        self.optimizer.apply(grads, variables)
-        self._apply_constraints(variables)
+        self.optimizer.apply(grads, variables)  # also applies the variables' constraints
         self._loss_tracker.update_state(loss.value, sample_weight=_batch_len(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -257,12 +256,6 @@ class Trainer:
         """Outputs for one batch; override for custom inference."""
         x = data[0] if isinstance(data, tuple) else data
         return self(x, training=False)
-
-    @staticmethod
-    def _apply_constraints(variables):
-        for v in variables:
-            if v.constraint is not None:
-                v.assign(_to_numpy(v.constraint(v)))
 
     def make_train_function(self, force=False):
         """The function ``fit`` calls per batch: the fused step when possible, else ``train_step``."""

@@ -1,0 +1,1 @@
+"""Fused kernels for layers beyond Dense/Activation/Flatten (registered with ``register_kernel``)."""
