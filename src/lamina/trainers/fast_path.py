@@ -449,9 +449,6 @@ class _FusedStep:
         self.optimizer.build(self.variables)
         self.metrics = model._compile_metrics or []
         self.tracker = model._loss_tracker
-        from lamina.metrics import Mean
-
-        self.fast_tracker = type(self.tracker) is Mean and hasattr(self.tracker, "total")
         self.need_dx = [False] + [True] * (len(self.kernels) - 1)
 
     def __call__(self, data):
@@ -478,12 +475,7 @@ class _FusedStep:
             grad_fn(v.value, gv)
         self.optimizer.apply_flat(self.flat_grad)  # also applies the variables' constraints
         n = h.shape[0]
-        if self.fast_tracker:
-            # Mean.update_state(value, sample_weight=n), without the general broadcasting.
-            self.tracker.total.value += value * n
-            self.tracker.count.value += n
-        else:
-            self.tracker.update_state(value, sample_weight=n)
+        self.tracker.update_state(value, sample_weight=n)
         for metric, weighted in self.metrics:
             metric.update_state(y, h, sample_weight=sw if weighted else None)
         return None

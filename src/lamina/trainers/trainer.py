@@ -144,34 +144,27 @@ class Trainer:
             metrics = [metrics]
         return list(metrics)
 
-    def _resolve_metrics(self, y=None):
+    def _resolve_metrics(self, y=None, x=None):
         """Create the compiled metrics; ``'accuracy'`` is resolved from label and output shapes."""
         if self._compile_metrics is not None:
             return
         from lamina import metrics as metrics_module
 
-        out_shape = None
+        y_shape = np.shape(_first(y)) if y is not None else None
         try:
             out_shape = tuple(self.compute_output_shape(self._input_batch_shape()))
-        except Exception:  # noqa: BLE001 - shape is only a hint for 'accuracy'
-            pass
-        y_shape = np.shape(_first(y)) if y is not None else None
+        except Exception:  # noqa: BLE001 - fall back to running the model once, as Keras does
+            out_shape = np.shape(_first(_to_numpy(self(_slice(x, slice(0, 2)), training=False)))) \
+                if x is not None else None
         if out_shape is not None and y_shape:
-            out_shape = (y_shape[0],) + out_shape[1:]
-        elif y_shape is None and out_shape is not None:
+            out_shape = (y_shape[0],) + tuple(out_shape[1:])
+        elif y_shape is None:
             y_shape = out_shape
-        resolved = []
-        for specs, weighted in ((self._metric_specs, False), (self._weighted_metric_specs, True)):
-            for spec in specs:
-                if isinstance(spec, str) and spec in ("accuracy", "acc"):
-                    cls = metrics_module.resolve_accuracy(y_shape, out_shape)
-                    metric = cls(name=spec)
-                else:
-                    metric = metrics_module.get(spec)
-                    if isinstance(spec, str):
-                        metric.name = spec
-                resolved.append((metric, weighted))
-        self._compile_metrics = resolved
+        self._compile_metrics = [
+            (metrics_module.get_metric(spec, y_true_shape=y_shape, y_pred_shape=out_shape), weighted)
+            for specs, weighted in ((self._metric_specs, False), (self._weighted_metric_specs, True))
+            for spec in specs
+        ]
 
     @property
     def metrics(self) -> list:
@@ -366,7 +359,7 @@ class Trainer:
             val_arrays = _unpack_validation(validation_data)
 
         self._ensure_built(train.first_batch())
-        self._resolve_metrics(getattr(train, "y", None))
+        self._resolve_metrics(getattr(train, "y", None), train.first_batch())
         if not stream:
             checks.check_before_fit(self, self._loss_fn, train.x, train.y, columns)
         step_fn = self.make_train_function()
@@ -499,7 +492,7 @@ class Trainer:
             if data.y is None:
                 raise ValueError("evaluate() needs labels: pass y=... as well as x.")
         self._ensure_built(data.first_batch())
-        self._resolve_metrics(getattr(data, "y", None))
+        self._resolve_metrics(getattr(data, "y", None), data.first_batch())
         cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                             verbose=verbose, epochs=1, steps=data.steps)
         logs = self._evaluate_data(data, cbs)
@@ -544,7 +537,7 @@ class Trainer:
         if class_weight is not None:
             sw = _class_weights_to_sample_weights(class_weight, ya, sw, self.dtype)
         self._ensure_built(xa)
-        self._resolve_metrics(ya)
+        self._resolve_metrics(ya, xa)
         self.reset_metrics()
         result = self.make_train_function()((xa, ya, sw))
         logs = result if isinstance(result, dict) else self.get_metrics_result()
@@ -556,7 +549,7 @@ class Trainer:
         xa = self._prepare_inputs(data_module.as_arrays(x, "x"))
         ya = self._prepare_targets(data_module.as_arrays(y, "y"))
         self._ensure_built(xa)
-        self._resolve_metrics(ya)
+        self._resolve_metrics(ya, xa)
         self.reset_metrics()
         self.test_step((xa, ya, sample_weight))
         return _logs_out(self.get_metrics_result(), self, return_dict)

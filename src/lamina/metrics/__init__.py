@@ -1,0 +1,577 @@
+"""``lamina.metrics``: Keras's metrics, and ``get`` to look them up by name.
+
+A metric keeps state across batches: ``update_state(y_true, y_pred,
+sample_weight=None)`` adds a batch, ``result()`` reads the value so far and
+``reset_state()`` starts again (``fit`` resets its metrics every epoch).
+Updates run on plain NumPy arrays, so they cost microseconds.
+
+In ``model.compile(metrics=[...])`` a metric can be given as
+
+* a name: ``"accuracy"`` / ``"acc"`` (the right accuracy is picked from the
+  shapes of the labels and outputs, as Keras 3 does: see ``resolve_accuracy``),
+  ``"mse"``, ``"mae"``, ``"mape"``, ``"msle"``, ``"auc"``, ``"precision"``,
+  ``"recall"``, ``"binary_crossentropy"``, a class name such as
+  ``"CategoricalAccuracy"``, ...;
+* a ``Metric`` instance, a ``Metric`` class, or a config dict;
+* any function ``fn(y_true, y_pred)`` returning one value per sample (it is
+  averaged with ``MeanMetricWrapper`` and named after the function).
+
+The loss functions are available here too (``lamina.metrics.mean_squared_error``,
+``lamina.metrics.mse``, ``lamina.metrics.categorical_crossentropy``, ...),
+as in Keras.
+
+Example:
+    >>> import lamina
+    >>> m = lamina.metrics.get("mae")
+    >>> m.update_state([[1.0], [2.0]], [[1.5], [2.0]])
+    >>> float(m.result())
+    0.25
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+from lamina.metrics.accuracy_metrics import (
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    accuracy,
+    binary_accuracy,
+    categorical_accuracy,
+    sparse_categorical_accuracy,
+    sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy,
+)
+from lamina.metrics.confusion_metrics import (
+    AUC,
+    FalseNegatives,
+    FalsePositives,
+    Precision,
+    PrecisionAtRecall,
+    Recall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+    TrueNegatives,
+    TruePositives,
+)
+from lamina.metrics.metric import Metric
+from lamina.metrics.probabilistic_metrics import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalHinge,
+    Hinge,
+    KLDivergence,
+    Poisson,
+    SparseCategoricalCrossentropy,
+    SquaredHinge,
+)
+from lamina.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
+from lamina.metrics.regression_metrics import (
+    CosineSimilarity,
+    LogCoshError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    R2Score,
+    RootMeanSquaredError,
+    cosine_similarity,
+)
+from lamina.utils import naming
+
+_CLASSES = [
+    Metric,
+    Mean,
+    Sum,
+    MeanMetricWrapper,
+    MeanSquaredError,
+    RootMeanSquaredError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    CosineSimilarity,
+    LogCoshError,
+    R2Score,
+    AUC,
+    FalseNegatives,
+    FalsePositives,
+    Precision,
+    PrecisionAtRecall,
+    Recall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+    TrueNegatives,
+    TruePositives,
+    Hinge,
+    SquaredHinge,
+    CategoricalHinge,
+    KLDivergence,
+    Poisson,
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    SparseCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+]
+_METRIC_FUNCTIONS = [
+    accuracy,
+    binary_accuracy,
+    categorical_accuracy,
+    sparse_categorical_accuracy,
+    top_k_categorical_accuracy,
+    sparse_top_k_categorical_accuracy,
+    cosine_similarity,
+]
+
+# Loss functions re-exported as metric functions (keras.metrics.* and tf.keras's aliases);
+# resolved on first use from lamina.losses.
+_LOSS_FUNCTIONS = {
+    name: name
+    for name in (
+        "binary_crossentropy",
+        "binary_focal_crossentropy",
+        "categorical_crossentropy",
+        "categorical_focal_crossentropy",
+        "sparse_categorical_crossentropy",
+        "hinge",
+        "squared_hinge",
+        "categorical_hinge",
+        "huber",
+        "kl_divergence",
+        "log_cosh",
+        "mean_absolute_error",
+        "mean_absolute_percentage_error",
+        "mean_squared_error",
+        "mean_squared_logarithmic_error",
+        "poisson",
+    )
+}
+_LOSS_FUNCTIONS.update(
+    {
+        "mse": "mean_squared_error",
+        "MSE": "mean_squared_error",
+        "mae": "mean_absolute_error",
+        "MAE": "mean_absolute_error",
+        "mape": "mean_absolute_percentage_error",
+        "MAPE": "mean_absolute_percentage_error",
+        "msle": "mean_squared_logarithmic_error",
+        "MSLE": "mean_squared_logarithmic_error",
+        "kld": "kl_divergence",
+        "KLD": "kl_divergence",
+        "kullback_leibler_divergence": "kl_divergence",
+        "logcosh": "log_cosh",
+    }
+)
+
+# Names ``get`` accepts: every class by its name and its snake_case name, and Keras's
+# short aliases (which give metric objects, not functions).
+_OBJECTS: dict = {}
+for _cls in _CLASSES:
+    _OBJECTS[_cls.__name__] = _cls
+    _OBJECTS[naming.to_snake_case(_cls.__name__)] = _cls
+_OBJECTS.update(
+    {
+        "bce": BinaryCrossentropy,
+        "BCE": BinaryCrossentropy,
+        "mse": MeanSquaredError,
+        "MSE": MeanSquaredError,
+        "mae": MeanAbsoluteError,
+        "MAE": MeanAbsoluteError,
+        "mape": MeanAbsolutePercentageError,
+        "MAPE": MeanAbsolutePercentageError,
+        "msle": MeanSquaredLogarithmicError,
+        "MSLE": MeanSquaredLogarithmicError,
+        # tf.keras spellings
+        "kld": KLDivergence,
+        "logcosh": LogCoshError,
+    }
+)
+# Abstract entries that cannot be built from a name alone.
+_NOT_BY_NAME = {"Metric", "metric", "MeanMetricWrapper", "mean_metric_wrapper"}
+# Names resolved from the labels and outputs (see ``get_metric``).
+_ACCURACY_NAMES = ("accuracy", "acc")
+_CROSSENTROPY_NAMES = ("crossentropy", "ce")
+
+__all__ = sorted(
+    {c.__name__ for c in _CLASSES}
+    | {f.__name__ for f in _METRIC_FUNCTIONS}
+    | set(_LOSS_FUNCTIONS)
+    | {"get", "serialize", "deserialize", "get_metric", "resolve_accuracy"}
+)
+
+
+def __getattr__(name):
+    if name in _LOSS_FUNCTIONS:
+        losses = importlib.import_module("lamina.losses")
+        value = getattr(losses, _LOSS_FUNCTIONS[name])
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'lamina.metrics' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LOSS_FUNCTIONS))
+
+
+# ---------------------------------------------------------------------------
+# Functions by name
+
+
+def _function_by_name(name: str):
+    for fn in _METRIC_FUNCTIONS:
+        if fn.__name__ == name:
+            return fn
+    if name in _LOSS_FUNCTIONS:
+        return __getattr__(name)
+    return None
+
+
+def _valid_names() -> list:
+    # The snake_case spellings; every class name (e.g. 'MeanSquaredError') works too.
+    names = {n for n in _OBJECTS if n not in _NOT_BY_NAME and n.islower()}
+    names |= {f.__name__ for f in _METRIC_FUNCTIONS}
+    names |= {n for n in _LOSS_FUNCTIONS if n.islower()}
+    return sorted(names)
+
+
+def serialize_function(fn) -> dict:
+    """Keras's config dict for a metric or loss function, stored by name (never as code).
+
+    Example:
+        >>> import lamina
+        >>> serialize_function(lamina.metrics.binary_accuracy)["config"]
+        'binary_accuracy'
+    """
+    if not inspect.isfunction(fn) and not inspect.isbuiltin(fn):
+        from lamina import losses
+
+        if isinstance(fn, losses.Loss):
+            return losses.serialize(fn)
+        raise TypeError(
+            f"Cannot serialize {fn!r} as a metric function: pass a named function or a "
+            "Metric / Loss object."
+        )
+    if fn.__name__ == "<lambda>":
+        raise ValueError(
+            "A lambda cannot be saved as a metric: lamina never stores code. Define it with "
+            "`def my_metric(y_true, y_pred): ...` and pass "
+            "custom_objects={'my_metric': my_metric} when loading."
+        )
+    module = fn.__module__ or "builtins"
+    if module.startswith("lamina.losses"):
+        module = "keras.losses"
+    elif module.startswith("lamina.metrics"):
+        module = "keras.metrics"
+    return {
+        "module": module,
+        "class_name": "function",
+        "config": fn.__name__,
+        "registered_name": fn.__name__,
+    }
+
+
+def deserialize_function(config, custom_objects=None):
+    """The function named by ``config`` (a name or ``serialize_function``'s dict).
+
+    Example:
+        >>> import lamina
+        >>> deserialize_function("mse") is lamina.losses.mean_squared_error
+        True
+    """
+    names = [config]
+    if isinstance(config, dict):
+        if config.get("class_name") not in ("function", None):
+            if str(config.get("module", "")).startswith("keras.losses"):
+                from lamina import losses
+
+                return losses.deserialize(config, custom_objects)  # a Loss object
+            return deserialize(config, custom_objects)
+        names = [config.get("registered_name"), config.get("config")]
+    if callable(names[-1]):
+        return names[-1]
+    names = [str(n) for n in names if isinstance(n, str)]
+    if not names:
+        raise TypeError(
+            f"Cannot read a metric function from {config!r}: expected a name or a dict with "
+            "'class_name': 'function' and 'config': name."
+        )
+    for candidate in names:
+        if custom_objects and candidate in custom_objects:
+            return custom_objects[candidate]
+    name = names[-1]
+    fn = _function_by_name(name)
+    if fn is None:
+        raise naming.unknown_name_error(
+            "metric function",
+            name,
+            [f.__name__ for f in _METRIC_FUNCTIONS]
+            + [n for n in _LOSS_FUNCTIONS if not n.isupper()],
+        )
+    return fn
+
+
+# ---------------------------------------------------------------------------
+# Registry
+
+
+def serialize(metric) -> dict:
+    """Return Keras's config dict of a metric (a ``Metric`` instance or a metric function).
+
+    Example:
+        >>> import lamina
+        >>> config = lamina.metrics.serialize(lamina.metrics.BinaryAccuracy(threshold=0.7))
+        >>> config["class_name"], config["config"]["threshold"]
+        ('BinaryAccuracy', 0.7)
+    """
+    if isinstance(metric, Metric):
+        cls = type(metric)
+        builtin = _OBJECTS.get(cls.__name__) is cls
+        return {
+            "module": "keras.metrics" if builtin else cls.__module__,
+            "class_name": cls.__name__,
+            "config": metric.get_config(),
+            "registered_name": None if builtin else cls.__name__,
+        }
+    if callable(metric):
+        return serialize_function(metric)
+    raise TypeError(
+        f"lamina.metrics.serialize expects a Metric instance or a metric function. Got "
+        f"{metric!r} of type {type(metric).__name__} instead."
+    )
+
+
+def deserialize(config, custom_objects=None):
+    """Rebuild a metric from ``serialize``'s dict, or look one up by name.
+
+    A class config gives an instance; a function config gives the function.
+
+    Args:
+        config: a dict made by ``serialize`` (Keras's format) or a name.
+        custom_objects: optional ``{name: class_or_function}`` for your own metrics.
+
+    Example:
+        >>> import lamina
+        >>> m = lamina.metrics.deserialize({"class_name": "AUC", "config": {"curve": "PR"}})
+        >>> m.curve
+        'PR'
+    """
+    if isinstance(config, str):
+        if custom_objects and config in custom_objects:
+            return _instantiate(custom_objects[config])
+        return get(config)
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise TypeError(
+            "lamina.metrics.deserialize expects a name or a dict with 'class_name' and "
+            f"'config' (as made by lamina.metrics.serialize). Got {config!r} instead."
+        )
+    class_name = config["class_name"]
+    if class_name == "function":
+        return deserialize_function(config, custom_objects)
+    inner = config.get("config") or {}
+    cls = None
+    if custom_objects:
+        cls = custom_objects.get(class_name) or custom_objects.get(
+            config.get("registered_name") or ""
+        )
+    if cls is None:
+        cls = _OBJECTS.get(class_name)
+    if cls is None or class_name in ("Metric", "metric"):
+        raise naming.unknown_name_error(
+            "metric class", class_name, [c.__name__ for c in _CLASSES if c is not Metric]
+        )
+    if isinstance(inner, dict) and "fn" in inner:
+        # A wrapped function may be one of custom_objects.
+        inner = {**inner, "fn": deserialize_function(inner["fn"], custom_objects)}
+    return cls.from_config(inner)
+
+
+def _instantiate(obj):
+    return obj() if inspect.isclass(obj) else obj
+
+
+def get(identifier):
+    """Return a ``Metric`` from a name, a config dict, a class, an instance or a function.
+
+    Names give instances (``"mse"`` gives ``MeanSquaredError()``), classes are
+    instantiated, ``Metric`` instances come back unchanged, and any other
+    callable ``fn(y_true, y_pred)`` (a metric or loss function, a ``Loss``
+    object) is averaged by a ``MeanMetricWrapper`` named after it. ``None``
+    gives ``None``. ``"accuracy"`` here means exact-match ``Accuracy``; compile
+    resolves ``"accuracy"`` / ``"acc"`` from the shapes with ``get_metric``.
+
+    Keras's ``get`` returns functions unwrapped and wraps them later, in compile;
+    lamina wraps them here so that everything ``get`` returns has
+    ``update_state``, ``result`` and ``reset_state``.
+
+    Raises:
+        ValueError: for an unknown name; the message lists the valid names and
+            the closest one.
+
+    Example:
+        >>> import lamina
+        >>> type(lamina.metrics.get("mse")).__name__
+        'MeanSquaredError'
+        >>> lamina.metrics.get(lamina.losses.huber).name
+        'huber'
+        >>> lamina.metrics.get("precison")
+        Traceback (most recent call last):
+        ...
+        ValueError: Unknown metric 'precison'. Valid names: ... Did you mean 'precision'?
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        obj = deserialize(identifier)
+    elif isinstance(identifier, str):
+        if identifier in _OBJECTS and identifier not in _NOT_BY_NAME:
+            return _OBJECTS[identifier]()
+        fn = _function_by_name(identifier)
+        if fn is None:
+            raise naming.unknown_name_error("metric", identifier, _valid_names())
+        # A loss or metric function known only as a function: average it.
+        return MeanMetricWrapper(fn, name=identifier)
+    elif callable(identifier):
+        obj = _instantiate(identifier)
+    else:
+        raise TypeError(
+            f"Could not interpret metric identifier {identifier!r} of type "
+            f"{type(identifier).__name__}. Pass a name such as 'accuracy' or 'mae', a Metric, "
+            "or a function fn(y_true, y_pred)."
+        )
+    if not isinstance(obj, Metric):
+        obj = MeanMetricWrapper(obj, name=_object_name(obj))
+    return obj
+
+
+# ---------------------------------------------------------------------------
+# Resolution in compile()
+
+
+def _shape(x) -> tuple:
+    shape = getattr(x, "shape", None)
+    if shape is None:
+        import numpy as np
+
+        shape = np.shape(x)
+    return tuple(shape)
+
+
+def _binary_or_sparse(y_true_shape, y_pred_shape):
+    if y_true_shape is None or y_pred_shape is None:
+        raise ValueError(
+            "To resolve 'accuracy' (or 'crossentropy') lamina needs the shapes of a batch of "
+            f"labels and of model outputs. Got y_true shape {y_true_shape} and y_pred shape "
+            f"{y_pred_shape}. Resolve it once the first batch has gone through the model, or "
+            "name the metric explicitly, e.g. 'sparse_categorical_accuracy'."
+        )
+    y_true_shape, y_pred_shape = tuple(y_true_shape), tuple(y_pred_shape)
+    true_last = y_true_shape[-1] if y_true_shape else None
+    pred_last = y_pred_shape[-1] if y_pred_shape else None
+    is_binary = pred_last == 1
+    is_sparse = len(y_true_shape) < len(y_pred_shape) or (
+        true_last == 1 and pred_last is not None and pred_last > 1
+    )
+    return is_binary, is_sparse
+
+
+def resolve_accuracy(y_true_shape, y_pred_shape):
+    """The accuracy class that ``"accuracy"`` means for labels and outputs of these shapes.
+
+    Keras 3 decides from the shapes, not from the loss:
+
+    * ``BinaryAccuracy`` when the output has one unit (``y_pred.shape[-1] == 1``);
+    * ``SparseCategoricalAccuracy`` when the labels have fewer axes than the
+      outputs, or one column against several output units (integer labels);
+    * ``CategoricalAccuracy`` otherwise (one-hot labels; also multi-label
+      sigmoid outputs, as in Keras 3).
+
+    Args:
+        y_true_shape: the shape of a batch of labels, e.g. ``(32,)`` or ``(32, 1)``.
+        y_pred_shape: the shape of a batch of outputs, e.g. ``(32, 10)``.
+
+    Example:
+        >>> resolve_accuracy((32,), (32, 10)).__name__
+        'SparseCategoricalAccuracy'
+        >>> resolve_accuracy((32,), (32, 1)).__name__
+        'BinaryAccuracy'
+    """
+    is_binary, is_sparse = _binary_or_sparse(y_true_shape, y_pred_shape)
+    if is_binary:
+        return BinaryAccuracy
+    if is_sparse:
+        return SparseCategoricalAccuracy
+    return CategoricalAccuracy
+
+
+def _resolve_crossentropy(y_true_shape, y_pred_shape):
+    is_binary, is_sparse = _binary_or_sparse(y_true_shape, y_pred_shape)
+    if is_binary:
+        return BinaryCrossentropy
+    if is_sparse:
+        return SparseCategoricalCrossentropy
+    return CategoricalCrossentropy
+
+
+def _object_name(obj) -> str:
+    if hasattr(obj, "name"):
+        return obj.name
+    if hasattr(obj, "__name__"):
+        return naming.to_snake_case(obj.__name__)
+    return naming.to_snake_case(type(obj).__name__)
+
+
+def get_metric(
+    identifier, y_true=None, y_pred=None, *, y_true_shape=None, y_pred_shape=None
+) -> Metric:
+    """The ``Metric`` that ``compile(metrics=[identifier])`` uses for these labels and outputs.
+
+    ``"accuracy"`` and ``"acc"`` become the accuracy that fits the shapes (see
+    ``resolve_accuracy``); ``"crossentropy"`` and ``"ce"`` likewise pick binary,
+    sparse or categorical cross-entropy (a tf.keras 2 spelling Keras 3 dropped).
+    Anything else goes through ``get``; a plain function is wrapped in
+    ``MeanMetricWrapper``. The metric is named as given: a string keeps its
+    spelling (``"acc"`` logs as ``acc``), a function its snake_case name.
+
+    Args:
+        identifier: what the user put in ``metrics=[...]``.
+        y_true: a batch of labels (or anything with ``.shape``).
+        y_pred: a batch of model outputs (or anything with ``.shape``).
+        y_true_shape: the labels' shape, instead of ``y_true``.
+        y_pred_shape: the outputs' shape, instead of ``y_pred``.
+
+    Example:
+        >>> import numpy as np
+        >>> m = get_metric("acc", np.zeros((8,)), np.zeros((8, 3)))
+        >>> type(m).__name__, m.name
+        ('SparseCategoricalAccuracy', 'acc')
+        >>> get_metric("accuracy", y_true_shape=(8, 1), y_pred_shape=(8, 1)).name
+        'accuracy'
+    """
+    if identifier is None:
+        raise ValueError("Expected a metric in `metrics`, got None. Remove it from the list.")
+    key = str(identifier).lower() if isinstance(identifier, str) else None
+    if key in _ACCURACY_NAMES or key in _CROSSENTROPY_NAMES:
+        if y_true_shape is None and y_true is not None:
+            y_true_shape = _shape(y_true)
+        if y_pred_shape is None and y_pred is not None:
+            y_pred_shape = _shape(y_pred)
+        resolve = resolve_accuracy if key in _ACCURACY_NAMES else _resolve_crossentropy
+        metric = resolve(y_true_shape, y_pred_shape)(name=str(identifier))
+    else:
+        metric = get(identifier)
+    name = identifier if isinstance(identifier, str) else _object_name(metric)
+    if not isinstance(metric, Metric):
+        metric = MeanMetricWrapper(metric, name=name)
+    metric.name = name
+    return metric
