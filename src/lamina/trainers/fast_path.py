@@ -279,6 +279,13 @@ class _LossKernel:
         self.kind = kind
         self.from_logits = options.get("from_logits", False)
         self.dtype = dtype
+        self._row_cache = {}
+
+    def _rows(self, n):
+        rows = self._row_cache.get(n)
+        if rows is None:
+            rows = self._row_cache[n] = np.arange(n)
+        return rows
 
     def __call__(self, y, p, z, sw):
         n = p.shape[0]
@@ -298,11 +305,16 @@ class _LossKernel:
                 grad = grad * (sw.reshape(-1, *([1] * (grad.ndim - 1))))
             return per.sum() / n, grad, False
         if kind == "SparseCategoricalCrossentropy":
-            labels = y.reshape(-1).astype(np.intp, copy=False) if y.ndim > 1 or y.dtype.kind != "i" else y
-            rows = np.arange(n)
-            logp = _log_softmax(z)
-            per = -logp[rows, labels]
-            grad = np.exp(logp)
+            labels = y.reshape(-1) if y.ndim > 1 else y
+            if labels.dtype.kind != "i":
+                labels = labels.astype(np.intp)
+            rows = self._rows(n)
+            # softmax(z) and -log softmax(z)[label], sharing one exp and one sum
+            shifted = z - z.max(axis=-1, keepdims=True)
+            grad = np.exp(shifted)
+            total = grad.sum(axis=-1, keepdims=True)
+            per = np.log(total[:, 0]) - shifted[rows, labels]
+            grad /= total
             grad[rows, labels] -= 1.0
             if sw is not None:
                 per = per * sw
