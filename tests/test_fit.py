@@ -1,0 +1,277 @@
+"""fit / evaluate / predict behaviour: Keras's data rules, seeding, Ctrl-C, custom steps."""
+
+import os
+import signal
+import warnings
+
+import numpy as np
+import pytest
+
+import lamina as keras
+from lamina import layers
+
+
+def small_model(units=3, activation="softmax", seed=0, input_dim=4):
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([
+        keras.Input((input_dim,)),
+        layers.Dense(8, activation="relu"),
+        layers.Dense(units, activation=activation),
+    ])
+
+
+def class_data(n=60, seed=0, classes=3):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64") + (x[:, 1] > 1).astype("int64")
+    return x, np.minimum(y, classes - 1)
+
+
+def test_fit_returns_history_with_keras_keys_and_params():
+    x, y = class_data()
+    model = small_model()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=3, batch_size=16, validation_split=0.25, verbose=0)
+    assert list(history.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    assert history.epoch == [0, 1, 2]
+    assert history.params["epochs"] == 3 and history.params["steps"] == 3  # 45 rows / 16
+    assert history.model is model
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(history.history)
+    assert frame.shape == (3, 4)
+
+
+def test_acc_alias_is_reported_under_the_name_written():
+    x, y = class_data()
+    model = small_model()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["acc"])
+    history = model.fit(x, y, epochs=1, verbose=0)
+    assert "acc" in history.history
+
+
+def test_seeded_runs_are_bit_identical():
+    x, y = class_data()
+
+    def run():
+        model = small_model(seed=123)
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.fit(x, y, epochs=2, batch_size=8, verbose=0)  # shuffles with lamina's generator
+        return model.get_weights()
+
+    for a, b in zip(run(), run()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_refit_continues_from_current_weights():
+    x, y = class_data()
+    model = small_model()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    first = model.fit(x, y, epochs=3, verbose=0).history["loss"]
+    second = model.fit(x, y, epochs=1, verbose=0).history["loss"]
+    assert second[0] < first[0]
+
+
+def test_epoch_loss_is_batch_size_weighted_mean_including_partial_batch():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(10, 2)).astype("float32")
+    y = rng.normal(size=(10, 1)).astype("float32")
+    model = keras.Sequential([keras.Input((2,)), layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="mse")
+    history = model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    pred = model.predict(x, verbose=0)
+    batch_losses = [np.mean((pred[s] - y[s]) ** 2) for s in (slice(0, 4), slice(4, 8), slice(8, 10))]
+    expected = (4 * batch_losses[0] + 4 * batch_losses[1] + 2 * batch_losses[2]) / 10
+    np.testing.assert_allclose(history.history["loss"][0], expected, rtol=1e-5)
+
+
+def test_validation_split_takes_last_rows_and_warns_on_sorted_labels(capsys):
+    x, y = class_data(n=40, classes=2)
+    order = np.argsort(y, kind="stable")
+    x, y = x[order], y[order]  # sorted: the last rows are all class 1
+    model = small_model(units=2)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    with pytest.warns(UserWarning, match="LAST 8 rows"):
+        model.fit(x, y, epochs=1, validation_split=0.2, verbose=2)
+    assert "rows 32-39" in capsys.readouterr().out
+
+
+def test_one_d_input_to_a_one_feature_model_is_a_column():
+    model = keras.Sequential([layers.Dense(1, input_shape=[1])])
+    out = model.predict(np.linspace(-1, 1, 7), verbose=0)
+    assert out.shape == (7, 1)
+
+
+def test_predict_accepts_lists_dataframes_and_tensors():
+    model = small_model()
+    x, _ = class_data(n=5)
+    expected = model.predict(x, verbose=0)
+    np.testing.assert_allclose(model.predict(x.tolist(), verbose=0), expected, rtol=1e-6)
+    np.testing.assert_allclose(model.predict(keras.ops.convert_to_tensor(x), verbose=0), expected)
+    pd = pytest.importorskip("pandas")
+    np.testing.assert_allclose(model.predict(pd.DataFrame(x), verbose=0), expected, rtol=1e-6)
+
+
+def test_evaluate_returns_loss_and_metrics_in_keras_order():
+    x, y = class_data()
+    model = small_model()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    loss, acc = model.evaluate(x, y, verbose=0)
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert logs == {"accuracy": acc, "loss": loss}
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    assert isinstance(model.evaluate(x, y, verbose=0), float)
+
+
+def test_fit_before_compile_explains():
+    model = small_model()
+    with pytest.raises(RuntimeError, match=r"compile\(\) before fit\(\)"):
+        model.fit(np.zeros((2, 4)), np.zeros(2))
+
+
+def test_sample_weight_zero_rows_do_not_train():
+    x, y = class_data()
+    model = small_model()
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+    before = model.get_weights()
+    model.fit(x, y, sample_weight=np.zeros(len(x)), epochs=1, verbose=0)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_class_weight_checks_keys():
+    x, y = class_data(classes=3)
+    model = small_model()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"no weight for classes \[2\]"):
+        model.fit(x, y, class_weight={0: 1.0, 1: 2.0}, verbose=0)
+    with pytest.raises(ValueError, match=r"keys \[7\] that are not labels"):
+        model.fit(x, y, class_weight={0: 1.0, 1: 2.0, 2: 1.0, 7: 1.0}, verbose=0)
+    model.fit(x, y, class_weight="balanced", epochs=1, verbose=0)
+
+
+def test_generators_and_pydataset_like_objects_train():
+    x, y = class_data()
+
+    class Batches:
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            s = slice(i * 15, (i + 1) * 15)
+            return x[s], y[s]
+
+    model = small_model()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    history = model.fit(Batches(), epochs=2, verbose=0)
+    assert history.params["steps"] == 4 and len(history.history["loss"]) == 2
+
+    def gen():
+        while True:
+            for i in range(4):
+                yield x[i * 15:(i + 1) * 15], y[i * 15:(i + 1) * 15]
+
+    history = model.fit(gen(), steps_per_epoch=4, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+
+
+def test_ctrl_c_stops_after_the_current_batch_and_keeps_history():
+    x, y = class_data(n=200)
+    model = small_model()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    seen = []
+
+    def interrupt(batch, logs):
+        seen.append(batch)
+        if len(seen) == 30:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    cb = keras.callbacks.LambdaCallback(on_train_batch_end=interrupt)
+    history = model.fit(x, y, batch_size=10, epochs=5, callbacks=[cb], verbose=0)
+    assert len(seen) == 30  # stopped right after the batch that saw Ctrl-C
+    assert len(history.history["loss"]) == 2  # epoch 1 complete, epoch 2 reported partially
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_custom_train_step_is_used():
+    x, y = class_data()
+    calls = []
+
+    class Custom(keras.Sequential):
+        def train_step(self, data):
+            calls.append(1)
+            return super().train_step(data)
+
+    keras.utils.set_random_seed(0)
+    model = Custom([keras.Input((4,)), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=20, epochs=1, verbose=0)
+    assert len(calls) == 3
+
+
+def test_subclassed_model_trains_on_the_generic_path():
+    x, y = class_data()
+
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = layers.Dense(8, activation="relu")
+            self.out = layers.Dense(3)
+
+        def call(self, inputs):
+            return self.out(self.hidden(inputs))
+
+    keras.utils.set_random_seed(0)
+    model = Net()
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    history = model.fit(x, y, epochs=15, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert len(model.trainable_weights) == 4
+
+
+def test_gradient_tape_custom_loop_learns_a_line():
+    keras.utils.set_random_seed(0)
+    x = np.linspace(-1, 1, 32).reshape(-1, 1).astype("float32")
+    y = 3 * x + 0.5
+    model = keras.Sequential([keras.Input((1,)), layers.Dense(1)])
+    optimizer = keras.optimizers.SGD(learning_rate=0.5)
+    loss_fn = keras.losses.MeanSquaredError()
+    for _ in range(100):
+        with keras.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=True))
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    w, b = model.get_weights()
+    np.testing.assert_allclose([w[0, 0], b[0]], [3.0, 0.5], atol=1e-3)
+
+
+def test_train_on_batch_and_test_on_batch():
+    x, y = class_data(n=16)
+    model = small_model()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    loss, acc = model.train_on_batch(x, y)
+    assert np.isfinite(loss) and 0 <= acc <= 1
+    logs = model.test_on_batch(x, y, return_dict=True)
+    assert set(logs) == {"accuracy", "loss"}
+    assert model.predict_on_batch(x).shape == (16, 3)
+
+
+def test_float64_models_train_in_float64():
+    keras.config.set_floatx("float64")
+    x, y = class_data()
+    model = small_model()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=1, verbose=0)
+    assert all(w.dtype == np.float64 for w in model.get_weights())
+    assert model.predict(x, verbose=0).dtype == np.float64
+
+
+def test_no_warnings_on_a_plain_run():
+    x, y = class_data()
+    model = small_model()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(x, y, epochs=1, verbose=0)
+        model.evaluate(x, y, verbose=0)
+        model.predict(x, verbose=0)
