@@ -24,7 +24,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {
     "activations", "callbacks", "constraints", "datasets", "initializers", "layers", "losses",
-    "metrics", "models", "ops", "optimizers", "random", "regularizers", "utils", "compat",
+    "metrics", "models", "ops", "optimizers", "random", "regularizers", "utils", "compat", "saving",
 }
 _LAZY = {
     "Sequential": ("lamina.models", "Sequential"),

@@ -5,8 +5,12 @@ After ``install()``, ``import keras``, ``from keras.models import Sequential``,
 import keras`` and ``import tensorflow as tf`` all resolve to lamina. The
 ``tensorflow`` stand-in offers only what tutorials use around Keras
 (``tf.keras``, ``tf.random.set_seed``, ``tf.linspace``, ``tf.constant``,
-``tf.convert_to_tensor``, ``tf.GradientTape``, ``tf.Variable`` and basic
-math); anything else raises an error that names the missing TensorFlow API.
+``tf.convert_to_tensor``, ``tf.GradientTape``, ``tf.Variable``, basic math,
+``tf.math``, ``tf.nn`` activations, ``tf.config.list_physical_devices`` (the
+CPU only) and ``@tf.function``, which runs the function as it is); anything
+else raises an error that names the missing TensorFlow API and, for common
+ones such as ``tf.data``, the lamina way to do the same. ``lamina run
+SCRIPT.py`` installs the stand-ins before running a script.
 
 Example:
     >>> import lamina.compat
@@ -28,25 +32,48 @@ __all__ = ["install", "uninstall", "installed"]
 _INSTALLED: dict = {}
 
 
-class _StandIn(types.ModuleType):
-    """A module whose unknown attributes raise an error naming the missing API."""
+# Where a TensorFlow-only API has a lamina way of doing the same thing, the error says so.
+_TF_HINTS = {
+    "data": "pass NumPy arrays, a Python generator or a keras.utils.PyDataset to fit() instead "
+            "of a tf.data.Dataset",
+    "distribute": "lamina trains in one process on the CPU; drop the strategy scope",
+    "saved_model": "save with model.save('model.keras') instead",
+    "lite": "TensorFlow Lite conversion needs TensorFlow",
+    "image": "load and resize images with Pillow or NumPy",
+    "io": "read files with Python or NumPy",
+    "summary": "use the CSVLogger callback or the History that fit() returns",
+    "compat": "tf.compat.v1 (sessions, placeholders) is TensorFlow 1 code; rewrite it with Keras",
+}
 
-    def __init__(self, name, doc, what):
+
+class _StandIn(types.ModuleType):
+    """A module that answers from its lamina target; unknown names raise an error naming the API."""
+
+    def __init__(self, name, doc, what, target=None):
         super().__init__(name, doc)
         self._what = what
+        self._target = target
 
     def __getattr__(self, attr):
-        if attr.startswith("__"):
+        if attr.startswith("__") or attr in ("_what", "_target"):
             raise AttributeError(attr)
+        target = self.__dict__.get("_target")
+        if target is not None:  # names that the lamina package loads lazily
+            try:
+                return getattr(target, attr)
+            except AttributeError:
+                pass
+        hint = _TF_HINTS.get(attr) if self.__name__ == "tensorflow" else None
         raise AttributeError(
             f"{self.__name__}.{attr} is a {self._what} API that lamina does not provide. lamina "
-            "runs Keras code on NumPy; use the lamina/Keras equivalent (lamina.ops has NumPy-like "
-            "functions), or run this script with TensorFlow installed."
+            "runs Keras code on NumPy; "
+            + (f"{hint}." if hint else "use the lamina/Keras equivalent (lamina.ops has "
+               "NumPy-like functions), or run this script with TensorFlow installed.")
         )
 
 
 def _alias(name, target, what="Keras"):
-    module = _StandIn(name, f"lamina stand-in for {name}", what)
+    module = _StandIn(name, f"lamina stand-in for {name}", what, target)
     for attr in dir(target):
         if not attr.startswith("__"):
             setattr(module, attr, getattr(target, attr))
@@ -62,7 +89,7 @@ def _keras_modules():
     mods = {"keras": keras}
     for sub in ("layers", "models", "optimizers", "losses", "metrics", "callbacks",
                 "regularizers", "initializers", "constraints", "activations", "ops", "utils",
-                "datasets", "random"):
+                "datasets", "random", "saving"):
         target = importlib.import_module(f"lamina.{sub}")
         mod = _alias(f"keras.{sub}", target)
         setattr(keras, sub, mod)
@@ -77,6 +104,7 @@ def _keras_modules():
     mods["keras.optimizers.legacy"] = _alias(
         "keras.optimizers.legacy", importlib.import_module("lamina.optimizers"))
     mods["keras.backend"] = _alias("keras.backend", importlib.import_module("lamina.config"))
+    mods["keras.backend"].clear_session = lamina.utils.clear_session
     mods["keras.config"] = mods["keras.backend"]
     return mods
 
@@ -113,11 +141,43 @@ def _tensorflow_modules(keras_mods):
         fn = getattr(ops, name.split("_")[1])
         setattr(tf, name, lambda x, axis=None, keepdims=False, name=None, _fn=fn: _fn(
             x, axis=axis, keepdims=keepdims))
+    for name in ("sin", "cos", "tan", "sign", "round", "floor", "negative", "eye", "shape",
+                 "size"):
+        setattr(tf, name, getattr(ops, name))
+    tf.pow = ops.power
+    tf.fill = lambda dims, value, name=None: ops.full(dims, value)
+    tf.float16, tf.int8, tf.int16, tf.uint8 = np.float16, np.int8, np.int16, np.uint8
+    tf.executing_eagerly = lambda: True
+    tf.function = _tf_function
+    tf.print = lambda *values, **kw: print(*(np.asarray(v) if isinstance(v, lamina.Tensor)
+                                             else v for v in values))
+    nn = _StandIn("tensorflow.nn", "TensorFlow nn stand-in", "TensorFlow")
+    for name in ("relu", "sigmoid", "tanh", "softmax", "log_softmax", "elu", "selu", "softplus",
+                 "leaky_relu", "gelu", "silu", "relu6"):
+        setattr(nn, name, getattr(ops, name))
+    nn.swish = ops.silu
+    tf.nn = nn
+    config_mod = _StandIn("tensorflow.config", "TensorFlow config stand-in", "TensorFlow")
+    config_mod.list_physical_devices = lambda device_type=None: (
+        [] if device_type and device_type.upper() != "CPU" else [_CPU])
+    config_mod.get_visible_devices = config_mod.list_physical_devices
+    config_mod.set_visible_devices = lambda devices, device_type=None: None
+    tf.config = config_mod
+    test_mod = _StandIn("tensorflow.test", "TensorFlow test stand-in", "TensorFlow")
+    test_mod.is_gpu_available = lambda *a, **k: False
+    test_mod.is_built_with_cuda = lambda: False
+    test_mod.gpu_device_name = lambda: ""
+    tf.test = test_mod
     math_mod = _StandIn("tensorflow.math", "TensorFlow math stand-in", "TensorFlow")
     for name in ("add", "subtract", "multiply", "divide", "square", "sqrt", "exp", "log", "abs",
                  "maximum", "minimum", "tanh", "sigmoid", "reduce_sum", "reduce_mean",
-                 "reduce_max", "reduce_min", "argmax", "equal"):
+                 "reduce_max", "reduce_min", "argmax", "equal", "sin", "cos", "tan", "sign",
+                 "round", "floor", "negative", "pow", "log1p", "softplus"):
         setattr(math_mod, name, vars(tf)[name] if name in vars(tf) else getattr(ops, name))
+    math_mod.reduce_std = lambda x, axis=None, keepdims=False, name=None: ops.std(
+        x, axis=axis, keepdims=keepdims)
+    math_mod.reduce_variance = lambda x, axis=None, keepdims=False, name=None: ops.var(
+        x, axis=axis, keepdims=keepdims)
     tf.math = math_mod
     tf.random = _StandIn("tensorflow.random", "TensorFlow random stand-in", "TensorFlow")
     tf.random.set_seed = lamina.utils.set_random_seed
@@ -128,11 +188,34 @@ def _tensorflow_modules(keras_mods):
         ops.convert_to_tensor(lamina.random.make_generator(seed).uniform(
             minval, 1.0 if maxval is None else maxval, shape).astype(
             dtype or lamina.config.floatx())))
-    mods = {"tensorflow": tf, "tensorflow.math": math_mod, "tensorflow.random": tf.random}
+    tf.random.shuffle = lambda value, seed=None, name=None: ops.convert_to_tensor(
+        lamina.random.make_generator(seed).permutation(np.asarray(value)))
+    mods = {"tensorflow": tf, "tensorflow.math": math_mod, "tensorflow.random": tf.random,
+            "tensorflow.nn": nn, "tensorflow.config": config_mod, "tensorflow.test": test_mod}
     for key, mod in keras_mods.items():
         mods[f"tensorflow.{key}"] = mod
         mods[f"tensorflow.python.{key}"] = mod
     return mods
+
+
+class _Device:
+    """What ``tf.config.list_physical_devices()`` lists: lamina runs on the CPU."""
+
+    name = "/physical_device:CPU:0"
+    device_type = "CPU"
+
+    def __repr__(self):
+        return f"PhysicalDevice(name='{self.name}', device_type='{self.device_type}')"
+
+
+_CPU = _Device()
+
+
+def _tf_function(func=None, **kwargs):
+    """``@tf.function``: lamina runs eagerly, so the function is returned unchanged."""
+    if func is None:
+        return lambda f: f
+    return func
 
 
 def install() -> None:
@@ -141,6 +224,10 @@ def install() -> None:
         return
     keras_mods = _keras_modules()
     mods = {**keras_mods, **_tensorflow_modules(keras_mods)}
+    for name, module in mods.items():  # `keras.backend` as an attribute, not only an import
+        parent, _, child = name.rpartition(".")
+        if parent in mods and child not in vars(mods[parent]):
+            setattr(mods[parent], child, module)
     for name, module in mods.items():
         _INSTALLED[name] = sys.modules.get(name)
         sys.modules[name] = module

@@ -425,7 +425,13 @@ class Layer:
     # -- configuration --------------------------------------------------------
     def get_config(self) -> dict:
         """The arguments that recreate this layer with ``from_config``."""
-        config_ = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
+        config_ = {"name": self.name, "trainable": self.trainable, "dtype": {
+            "module": "keras", "class_name": "DTypePolicy", "config": {"name": self._dtype},
+            "registered_name": None}}  # Keras's DTypePolicy form
+        if self.activity_regularizer is not None:
+            from lamina import regularizers
+
+            config_["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         args, kwargs = self.__dict__.get("_auto_config", ((), {}))
         cls_init = type(self).__init__
         if cls_init is not Layer.__init__ and not type(self).__module__.startswith("lamina."):
@@ -436,8 +442,6 @@ class Layer:
                 config_.update(extra)
             except TypeError:
                 pass
-        if self._batch_input_shape is not None and not type(self).__name__ == "InputLayer":
-            config_["batch_input_shape"] = self._batch_input_shape
         return config_
 
     @classmethod

@@ -139,3 +139,16 @@ class Functional(Model):
         shapes = [t.shape for t in self.inputs]
         return shapes[0] if len(shapes) == 1 else shapes
 
+    def get_config(self) -> dict:
+        """Keras's config: the layers with the calls that connect them, inputs and outputs."""
+        from lamina.saving.serialization import functional_config
+
+        return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config_, custom_objects=None):
+        """Rebuild a functional model from ``get_config()`` (or a Keras 3 / Keras 2 config)."""
+        from lamina.saving.serialization import functional_from_config
+
+        return functional_from_config(cls, config_, custom_objects)
+

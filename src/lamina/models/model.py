@@ -95,6 +95,46 @@ class Model(Trainer, Layer):
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       show_trainable=show_trainable)
 
+    # -- saving (lamina.saving does the work) ------------------------------------------
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Save the model to a Keras 3 ``.keras`` file (architecture, weights, compile, optimizer).
+
+        Load it back with ``lamina.models.load_model`` (or Keras's ``load_model``).
+        """
+        from lamina.saving.keras_file import save_model
+
+        save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True, max_shard_size=None):
+        """Save the weights (and the optimizer's state) to a ``.weights.h5`` file."""
+        from lamina.saving.keras_file import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Load weights from a ``.weights.h5`` or ``.keras`` file, or a Keras 2 ``.h5`` file."""
+        from lamina.saving.keras_file import load_weights
+
+        load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+    def to_json(self, **kwargs) -> str:
+        """The model's config as a JSON string (``lamina.models.model_from_json`` reads it)."""
+        import json
+
+        from lamina.saving.serialization import serialize_keras_object
+
+        return json.dumps(serialize_keras_object(self), **kwargs)
+
+    @classmethod
+    def from_config(cls, config_, custom_objects=None):
+        """Rebuild a model: a functional config gives a functional model, else ``cls(**config)``."""
+        if "input_layers" in config_ and "output_layers" in config_:
+            from lamina.models.functional import Functional
+            from lamina.saving.serialization import functional_from_config
+
+            return functional_from_config(Functional, config_, custom_objects)
+        return super().from_config(config_)
+
     def get_layer(self, name=None, index=None):
         """The layer called ``name``, or at position ``index`` of ``model.layers``."""
         if index is not None:

@@ -64,7 +64,7 @@ class Sequential(Model):
                 raise ValueError(
                     "An Input / InputLayer can only be the first entry of a Sequential model."
                 )
-            self._input_layer = layer
+            self._set_input_layer(layer)
             self._layers.insert(0, layer)
             self._invalidate()
             if rebuild:
@@ -76,8 +76,8 @@ class Sequential(Model):
                 "appear only once. Create a new layer instead."
             )
         if self._input_layer is None and not self._layers_list() and layer._batch_input_shape:
-            self._input_layer = InputLayer(batch_shape=layer._batch_input_shape,
-                                           dtype=layer.dtype)
+            self._set_input_layer(InputLayer(batch_shape=layer._batch_input_shape,
+                                             dtype=layer.dtype))
             self._layers.insert(0, self._input_layer)
         layer._set_path_prefix(f"{self.name}/")
         self._layers.append(layer)
@@ -96,6 +96,10 @@ class Sequential(Model):
         if rebuild:
             self._maybe_rebuild()
         return layer
+
+    def _set_input_layer(self, layer):
+        # Stored without Layer.__setattr__'s tracking: the caller puts it first in _layers.
+        self.__dict__["_input_layer"] = layer
 
     def _invalidate(self):
         self.built = False
@@ -139,7 +143,7 @@ class Sequential(Model):
             )
         shape = tuple(input_shape)
         if self._input_layer is None:
-            self._input_layer = InputLayer(batch_shape=(None,) + shape[1:], dtype=self.dtype)
+            self._set_input_layer(InputLayer(batch_shape=(None,) + shape[1:], dtype=self.dtype))
             self._layers.insert(0, self._input_layer)
         x = KerasTensor(shape, self._input_layer.dtype)
         for layer in self._layers_list():
@@ -169,7 +173,7 @@ class Sequential(Model):
 
     def _build_on_data(self, x):
         shape = (None,) + tuple(x.shape[1:])
-        self._input_layer = InputLayer(batch_shape=shape, dtype=self.dtype)
+        self._set_input_layer(InputLayer(batch_shape=shape, dtype=self.dtype))
         self._layers.insert(0, self._input_layer)
         self.build(shape)
 
@@ -186,22 +190,17 @@ class Sequential(Model):
         return self._output_shape
 
     def get_config(self) -> dict:
-        from lamina.layers import serialize_layer
+        """Keras's config: name, trainable, dtype, the layers (input layer first), build shape."""
+        from lamina.saving.serialization import sequential_config
 
-        layers = [serialize_layer(layer) for layer in self._layers]
-        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype,
-                "layers": layers}
+        return sequential_config(self)
 
     @classmethod
     def from_config(cls, config_, custom_objects=None):
-        from lamina.layers import deserialize_layer
+        """Rebuild a Sequential model from ``get_config()`` (or a Keras 3 / Keras 2 config)."""
+        from lamina.saving.serialization import sequential_from_config
 
-        model = cls(name=config_.get("name"), trainable=config_.get("trainable", True))
-        for layer_config in config_.get("layers", []):
-            model.add(deserialize_layer(layer_config, custom_objects=custom_objects),
-                      rebuild=False)
-        model._maybe_rebuild()
-        return model
+        return sequential_from_config(cls, config_, custom_objects)
 
 
 def _is_tensor_like(x) -> bool:

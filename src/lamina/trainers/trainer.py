@@ -385,6 +385,9 @@ class Trainer:
         self.stop_training = False
         logs = {}
         cbs.on_train_begin()
+        # A callback (BackupAndRestore) may resume an interrupted run, as in Keras.
+        initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
+        self._initial_epoch = None
         with _Interrupt() as interrupt:
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()

@@ -1,0 +1,604 @@
+"""Keras 3 ``.keras`` files and ``.weights.h5`` files, read and written as Keras 3.15 does.
+
+A ``.keras`` file is a zip archive of three entries:
+
+* ``metadata.json``: the Keras version the format follows, the save date (and, here,
+  which lamina wrote it);
+* ``config.json``: ``serialize_keras_object(model)``, with ``build_config`` and
+  ``compile_config``;
+* ``model.weights.h5``: every variable, grouped as Keras walks a model. Each layer
+  (or optimizer) has a group ``<path>/vars`` holding datasets ``"0"``, ``"1"``, ...
+  in the order of its own variables (trainable, then non-trainable). A
+  ``Sequential``'s or functional model's layers are under ``layers/<class in
+  snake_case>`` (``dense``, ``dense_1``, ...); sublayers held in attributes are under
+  the attribute's name; the optimizer's variables under ``optimizer/vars``.
+
+A ``.weights.h5`` file is that last entry on its own.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import os
+import warnings
+import zipfile
+
+import numpy as np
+
+from lamina.saving import safety
+from lamina.saving import serialization as ser
+
+__all__ = ["load_model", "load_weights", "save_model", "save_weights"]
+
+KERAS_FORMAT_VERSION = "3.15.1"
+_CONFIG = "config.json"
+_METADATA = "metadata.json"
+_WEIGHTS = "model.weights.h5"
+
+
+# ---------------------------------------------------------------------------------------------
+# Walking a model as Keras does
+
+
+def _snake(name: str) -> str:
+    from lamina.utils.naming import to_snake_case
+
+    return to_snake_case(name)
+
+
+_SKIP_CACHE: dict = {}
+
+
+def _skipset(obj) -> frozenset:
+    """Attributes Keras would not walk: those every lamina layer/model has."""
+    from lamina.layers.layer import Layer
+    from lamina.models.functional import Functional
+    from lamina.models.model import Model
+    from lamina.models.sequential import Sequential
+
+    key = (isinstance(obj, Model), isinstance(obj, Sequential), isinstance(obj, Functional))
+    if key in _SKIP_CACHE:
+        return _SKIP_CACHE[key]
+    skip = set(vars(Layer(name="lamina_probe")))
+    if key[0]:
+        skip |= set(vars(Model(name="lamina_probe"))) - {"optimizer"}
+    if key[1]:
+        skip |= set(vars(Sequential(name="lamina_probe")))
+    if key[2]:
+        skip |= {"_steps", "_inputs_struct", "_outputs_struct", "inputs", "outputs", "_traced"}
+    skip |= {"_layers", "_parent", "_compiled_step", "history"}
+    skip.discard("optimizer")
+    _SKIP_CACHE[key] = frozenset(skip)
+    return _SKIP_CACHE[key]
+
+
+def _is_saveable(obj) -> bool:
+    from lamina.layers.layer import Layer
+    from lamina.optimizers.optimizer import Optimizer
+
+    return isinstance(obj, (Layer, Optimizer))
+
+
+def _children(obj):
+    """``(attribute name, child)`` pairs in Keras's order: layers first, then sorted names."""
+    from lamina.layers.layer import Layer
+    from lamina.models.functional import Functional
+    from lamina.models.sequential import Sequential
+
+    if isinstance(obj, (Sequential, Functional)):
+        yield "layers", list(obj.layers)
+    if not isinstance(obj, Layer):
+        return
+    skip = _skipset(obj)
+    names = sorted(vars(obj), key=lambda n: f"~{n}" if n.startswith("_") else n)
+    for name in names:
+        if name.startswith("__") or name in skip:
+            continue
+        value = vars(obj)[name]
+        if _is_saveable(value) or isinstance(value, (list, tuple, dict)):
+            yield name, value
+
+
+def _own_variables(obj) -> list:
+    from lamina.optimizers.optimizer import Optimizer
+
+    if isinstance(obj, Optimizer):
+        return obj.variables
+    return list(obj._trainable_variables) + list(obj._non_trainable_variables)
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}/{name}" if path else name
+
+
+def _walk(obj, path, visit, visited, containers=None):
+    """Call ``visit(obj, path)`` for every saveable once, in Keras's order."""
+    if id(obj) in visited:
+        return
+    visit(obj, path)
+    visited.add(id(obj))
+    containers = {} if containers is None else containers
+    for name, child in _children(obj):
+        if _is_saveable(child):
+            _walk(child, _join(path, name), visit, visited, containers)
+        else:
+            _walk_container(child, _join(path, name), visit, visited, containers)
+
+
+def _walk_container(container, path, visit, visited, containers):
+    # Keyed by id, holding the container so that its id cannot be reused during the walk.
+    if id(container) in containers:
+        return
+    containers[id(container)] = container
+    items = list(container.values()) if isinstance(container, dict) else list(container)
+    used: dict = {}
+    for item in items:
+        if _is_saveable(item):
+            name = _unique(_snake(type(item).__name__), used)
+            _walk(item, _join(path, name), visit, visited, containers)
+        elif isinstance(item, (list, tuple, dict)):
+            name = _unique("container", used)
+            _walk_container(item, _join(path, name), visit, visited, containers)
+
+
+def _unique(name, used):
+    if name in used:
+        used[name] += 1
+        return f"{name}_{used[name]}"
+    used[name] = 0
+    return name
+
+
+# ---------------------------------------------------------------------------------------------
+# Weights: writing
+
+
+def _weights_bytes(model) -> bytes:
+    h5py = safety.require_h5py()
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+
+        def visit(obj, path):
+            group = f.create_group(_join(path, "vars")) if path else f.create_group("vars")
+            name = getattr(obj, "name", None)
+            if isinstance(name, str):
+                group.attrs["name"] = name
+            for i, variable in enumerate(_own_variables(obj)):
+                group.create_dataset(str(i), data=np.asarray(variable.value))
+
+        _walk(model, "", visit, set())
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Weights: reading
+
+
+class _Problems:
+    def __init__(self):
+        self.messages: list = []
+
+    def add(self, message):
+        self.messages.append(message)
+
+
+def _vars_group(h5file, path):
+    """The ``<path>/vars`` group, or None; links and odd objects are refused."""
+    group = h5file
+    parts = [p for p in path.split("/") if p] if path else []
+    for part in parts:
+        group = safety.open_h5_child(group, part, "group")
+        if group is None:
+            break
+    legacy = path.replace("layers", "_layer_checkpoint_dependencies")
+    if group is None and legacy != path and "_layer_checkpoint_dependencies" in h5file:
+        # Files from Keras 2.13-2.15's early ".keras" format.
+        return _vars_group(h5file, legacy)
+    if group is None:
+        return None
+    return safety.open_h5_child(group, "vars", "group")
+
+
+def _read_vars(group) -> list:
+    keys = list(group.keys())
+    expected = [str(i) for i in range(len(keys))]
+    if sorted(keys, key=lambda k: (len(k), k)) != expected:
+        raise ValueError(
+            f"The weights group '{group.name}' holds entries {sorted(keys)}; a Keras file "
+            "numbers them 0, 1, 2, ..."
+        )
+    return [safety.check_h5_dataset(safety.open_h5_child(group, k, "dataset")) for k in expected]
+
+
+def _warn(message):
+    """Warn, pointing at the first caller outside lamina."""
+    import sys
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(here):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, UserWarning, stacklevel=level)
+
+
+def _assign_layer(obj, path, values, problems, skip_mismatch):
+    own = _own_variables(obj)
+    where = f"layer '{obj.name}' ({type(obj).__name__}, at '{path or '/'}')"
+    if len(values) != len(own):
+        message = (
+            f"{where} has {len(own)} weights {[v.name for v in own]} but the file has "
+            f"{len(values)} for it."
+        )
+        if not own and not obj.built:
+            message += (
+                " The layer was never built; give it a build() that creates all its weights, "
+                "or build the model before loading weights into it."
+            )
+        if skip_mismatch:
+            _warn(f"Skipping {message}")
+            return
+        problems.add(message)
+        return
+    for variable, value in zip(own, values):
+        if tuple(value.shape) != tuple(variable.shape):
+            message = (
+                f"{where}: weight '{variable.name}' has shape {tuple(variable.shape)} but the "
+                f"file has shape {tuple(value.shape)}."
+            )
+            if skip_mismatch:
+                _warn(f"Skipping {message}")
+                return
+            problems.add(message)
+            return
+    for variable, value in zip(own, values):
+        variable.assign(value.astype(variable.value.dtype, copy=False))
+
+
+def _assign_optimizer(optimizer, values):
+    own = optimizer.variables
+    if len(values) != len(own):
+        _warn(
+            f"Skipping variable loading for optimizer '{optimizer.name}', because it has "
+            f"{len(own)} variables whereas the saved optimizer has {len(values)} variables."
+            + ("" if optimizer.built else " The optimizer has not been built yet.")
+        )
+        return
+    for variable, value in zip(own, values):
+        if tuple(value.shape) != tuple(variable.shape):
+            _warn(
+                f"Skipping variable loading for optimizer '{optimizer.name}': its variable "
+                f"'{variable.name}' has shape {tuple(variable.shape)} but the file has "
+                f"{tuple(value.shape)}."
+            )
+            return
+    for variable, value in zip(own, values):
+        variable.assign(value.astype(variable.value.dtype, copy=False))
+
+
+def _load_weights_from_h5(model, h5file, skip_mismatch=False, *, source="weights file"):
+    from lamina.optimizers.optimizer import Optimizer
+
+    optimizer = getattr(model, "optimizer", None)
+    if (
+        isinstance(optimizer, Optimizer)
+        and not optimizer.built
+        and model.built
+        and _vars_group(h5file, "optimizer") is not None
+    ):
+        optimizer.build(model.trainable_variables)
+    problems = _Problems()
+
+    def visit(obj, path):
+        group = _vars_group(h5file, path)
+        values = _read_vars(group) if group is not None else []
+        if isinstance(obj, Optimizer):
+            if group is not None:
+                _assign_optimizer(obj, values)
+            return
+        if group is None and not _own_variables(obj):
+            return
+        _assign_layer(obj, path, values, problems, skip_mismatch)
+
+    _walk(model, "", visit, set())
+    if problems.messages:
+        count = len(problems.messages)
+        raise ValueError(
+            f"Could not load the {source} into model '{model.name}': "
+            f"{count} layer{'s' if count > 1 else ''} did not match.\n  - "
+            + "\n  - ".join(problems.messages)
+            + "\nThe model must have the same layers, in the same order and with the same "
+            "shapes, as the one that was saved (load_weights(..., skip_mismatch=True) skips "
+            "the mismatched layers)."
+        )
+
+
+def _open_h5_bytes(data: bytes, what: str):
+    h5py = safety.require_h5py()
+    try:
+        return h5py.File(io.BytesIO(data), "r")
+    except OSError as e:
+        raise ValueError(f"The {what} is not a valid HDF5 file ({e}).") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole models
+
+
+def _metadata_json() -> str:
+    import json
+
+    import lamina
+
+    return json.dumps({
+        "keras_version": KERAS_FORMAT_VERSION,
+        "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+        "lamina_version": lamina.__version__,
+        "note": "Written by lamina (Keras 3 API on NumPy) in the Keras 3 .keras format.",
+    })
+
+
+def model_to_json_config(model) -> dict:
+    return ser.serialize_keras_object(model)
+
+
+def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
+    """Save ``model`` (architecture, weights, compile settings and optimizer state) to a file.
+
+    Args:
+        model: the model to save.
+        filepath: a path ending in ``.keras`` (or a writable binary file object).
+        overwrite: replace an existing file (``False`` raises ``FileExistsError``).
+
+    The file is written next to its destination under a temporary name and
+    renamed into place at the end, so a failure never leaves half a file.
+
+    Example:
+        >>> import os, tempfile, numpy as np
+        >>> import lamina
+        >>> model = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(2)])
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.keras")
+        >>> model.save(path)
+        >>> restored = lamina.models.load_model(path)
+        >>> x = np.ones((1, 3), "float32")
+        >>> np.array_equal(model.predict(x, verbose=0), restored.predict(x, verbose=0))
+        True
+    """
+    import json
+
+    kwargs.pop("include_optimizer", None)
+    kwargs.pop("save_format", None)
+    if kwargs:
+        raise TypeError(f"save() got unexpected keyword arguments: {sorted(kwargs)}.")
+    if zipped is False:
+        raise ValueError("lamina saves models only as zipped '.keras' files (zipped=True).")
+    safety.require_h5py()
+    if not getattr(model, "built", False):
+        warnings.warn(
+            f"Saving model '{model.name}', which is not built yet: the file will have no "
+            "weights. Call the model on data (or build it) before saving.",
+            stacklevel=3,
+        )
+    config = json.dumps(model_to_json_config(model))
+    weights = _weights_bytes(model)
+
+    def write(f):
+        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
+            zf.writestr(_METADATA, _metadata_json())
+            zf.writestr(_CONFIG, config)
+            zf.writestr(_WEIGHTS, weights)
+
+    if hasattr(filepath, "write"):
+        write(filepath)
+        return
+    path = os.fspath(filepath)
+    if path.endswith((".h5", ".hdf5")):
+        raise ValueError(
+            f"Cannot save to {path!r}: '.h5' is Keras 2's legacy format, which lamina reads but "
+            "does not write. Save in the Keras 3 format instead: "
+            f"model.save({_with_suffix(path, '.keras')!r}) (or model.save_weights("
+            f"{_with_suffix(path, '.weights.h5')!r}) for the weights only)."
+        )
+    if not path.endswith(".keras"):
+        raise ValueError(
+            f"Invalid filepath {path!r}: a saved model's name must end in '.keras', e.g. "
+            f"model.save({_with_suffix(path, '.keras')!r})."
+        )
+    _check_overwrite(path, overwrite)
+    with safety.atomic_write(path) as f:
+        write(f)
+
+
+def _with_suffix(path: str, suffix: str) -> str:
+    base = path
+    for ending in (".weights.h5", ".h5", ".hdf5", ".keras", ".json"):
+        if base.endswith(ending):
+            base = base[: -len(ending)]
+            break
+    return base + suffix
+
+
+def _check_overwrite(path, overwrite):
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(
+            f"{path!r} already exists and overwrite=False. Pass overwrite=True to replace it, "
+            "or choose another name."
+        )
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Load a model saved by lamina or Keras (``.keras``), or by tf.keras (legacy ``.h5``).
+
+    Args:
+        filepath: the file's path (or a binary file object holding a ``.keras`` file).
+        custom_objects: ``{name: class_or_function}`` for your own layers, losses, ...
+        compile: also restore the compile settings and the optimizer's state.
+        safe_mode: keep ``True``: Python lambdas stored in a file are refused. lamina
+            never runs code from a file; see ``deserialize_keras_object``.
+
+    Raises:
+        ValueError: for a file that is not a Keras model, names a layer lamina does
+            not have (the message names it and the lamina version), or is unsafe.
+
+    Example:
+        >>> import os, tempfile
+        >>> import lamina
+        >>> model = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(2, name="d")])
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.keras")
+        >>> model.save(path)
+        >>> lamina.models.load_model(path).get_layer("d").units
+        2
+    """
+    if hasattr(filepath, "read"):
+        return _load_keras_zip(filepath, custom_objects, compile, safe_mode)
+    path = os.fspath(filepath)
+    if os.path.isdir(path):
+        raise ValueError(
+            f"{path!r} is a folder. lamina loads '.keras' files (Keras 3) and '.h5' files "
+            "(Keras 2); a TensorFlow SavedModel folder cannot be read without TensorFlow. "
+            "Re-save it with Keras as 'model.keras'."
+        )
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No model file at {path!r}.")
+    if path.endswith((".h5", ".hdf5")) and not zipfile.is_zipfile(path):
+        from lamina.saving import h5_legacy
+
+        return h5_legacy.load_model_from_h5(path, custom_objects, compile, safe_mode)
+    if not path.endswith(".keras") and not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"Invalid filepath {path!r}: lamina loads '.keras' (Keras 3) and '.h5' (Keras 2) "
+            "model files."
+        )
+    with open(path, "rb") as f:
+        return _load_keras_zip(f, custom_objects, compile, safe_mode)
+
+
+def _load_keras_zip(fileobj, custom_objects, compile, safe_mode):
+    entries = safety.read_zip(
+        fileobj,
+        {_CONFIG: safety.MAX_JSON_BYTES, _METADATA: 2**20, _WEIGHTS: safety.MAX_ENTRY_BYTES},
+        what="model file",
+    )
+    if _CONFIG not in entries:
+        raise ValueError(
+            "This zip archive has no 'config.json', so it is not a Keras '.keras' model file."
+        )
+    config = safety.parse_json(entries[_CONFIG], what="config.json")
+    if _METADATA in entries:
+        metadata = safety.parse_json(entries[_METADATA], what="metadata.json")
+        version = str(metadata.get("keras_version", "3")) if isinstance(metadata, dict) else "3"
+        if version.split(".")[0] in ("1", "2"):
+            warnings.warn(
+                f"This file was saved by Keras {version}; lamina reads the Keras 3 format. "
+                "Loading it may fail or skip weights.",
+                stacklevel=3,
+            )
+    model = model_from_config(config, custom_objects, compile, safe_mode)
+    if _WEIGHTS not in entries:
+        raise ValueError(
+            "This '.keras' file has no 'model.weights.h5' entry (an npz or sharded weights "
+            "file is not supported by lamina)."
+        )
+    with _open_h5_bytes(entries[_WEIGHTS], "model.weights.h5 entry") as h5file:
+        _load_weights_from_h5(model, h5file, source="model file")
+    return model
+
+
+def model_from_config(config, custom_objects=None, compile=True, safe_mode=True):
+    """Build a model (unweighted) from a ``config.json`` dict."""
+    from lamina.layers.layer import Layer
+
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(
+            "config.json must hold a dict with 'class_name' and 'config' (a serialized Keras "
+            f"model); it holds {type(config).__name__}."
+        )
+    ctx = ser._Context(custom_objects, safe_mode)
+    ctx.compile = bool(compile)
+    token = ser._CONTEXT.set(ctx)
+    try:
+        from lamina.saving.object_registration import CustomObjectScope
+
+        with CustomObjectScope(ctx.custom_objects):
+            model = ser._deserialize(config, ctx, "layer")
+    finally:
+        ser._CONTEXT.reset(token)
+    if not isinstance(model, Layer):
+        raise TypeError(f"config.json describes a {type(model).__name__}, not a model.")
+    return model
+
+
+# ---------------------------------------------------------------------------------------------
+# Weights only
+
+
+def save_weights(model, filepath, overwrite=True, max_shard_size=None):
+    """Save every weight of ``model`` (and its optimizer's state) to a ``.weights.h5`` file.
+
+    Example:
+        >>> import os, tempfile
+        >>> import lamina
+        >>> model = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(2)])
+        >>> path = os.path.join(tempfile.mkdtemp(), "w.weights.h5")
+        >>> model.save_weights(path)
+        >>> model.load_weights(path)
+    """
+    if max_shard_size is not None:
+        raise ValueError("lamina does not write sharded weights (max_shard_size).")
+    safety.require_h5py()
+    path = os.fspath(filepath)
+    if not path.endswith(".weights.h5"):
+        raise ValueError(
+            f"Invalid filepath {path!r}: a weights file's name must end in '.weights.h5' "
+            f"(Keras 3's rule), e.g. model.save_weights({_with_suffix(path, '.weights.h5')!r})."
+        )
+    if not getattr(model, "built", False):
+        raise ValueError(
+            f"Model '{model.name}' is not built, so it has no weights to save. Call it on data "
+            "or build it first."
+        )
+    _check_overwrite(path, overwrite)
+    data = _weights_bytes(model)
+    with safety.atomic_write(path) as f:
+        f.write(data)
+
+
+def load_weights(model, filepath, skip_mismatch=False, **kwargs):
+    """Load weights saved by ``save_weights``/``save`` (lamina or Keras 3) or by tf.keras (.h5).
+
+    Keras 3 files (``.weights.h5``, ``.keras``) are matched by model structure;
+    legacy Keras 2 ``.h5`` files layer by layer in order (``by_name=True`` matches
+    layer names instead).
+    """
+    by_name = kwargs.pop("by_name", False)
+    if kwargs:
+        raise TypeError(f"load_weights() got unexpected keyword arguments: {sorted(kwargs)}.")
+    path = os.fspath(filepath)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No weights file at {path!r}.")
+    if not getattr(model, "built", False):
+        raise ValueError(
+            f"Model '{model.name}' is not built yet, so weights cannot be loaded into it. Build "
+            "it first (call it on data, give it an Input, or call model.build(input_shape))."
+        )
+    if zipfile.is_zipfile(path):
+        entries = safety.read_zip(path, {_WEIGHTS: safety.MAX_ENTRY_BYTES}, what="model file")
+        if _WEIGHTS not in entries:
+            raise ValueError(f"{path!r} has no 'model.weights.h5' entry.")
+        with _open_h5_bytes(entries[_WEIGHTS], "model.weights.h5 entry") as h5file:
+            _load_weights_from_h5(model, h5file, skip_mismatch, source=f"file {path!r}")
+        return
+    h5py = safety.require_h5py()
+    try:
+        h5file = h5py.File(path, "r")
+    except OSError as e:
+        raise ValueError(f"{path!r} is not an HDF5 weights file ({e}).") from None
+    with h5file:
+        from lamina.saving import h5_legacy
+
+        if h5_legacy.is_legacy_h5(h5file):
+            h5_legacy.load_weights_from_legacy(model, h5file, skip_mismatch, by_name)
+        else:
+            if by_name:
+                raise ValueError("by_name=True is only for legacy Keras 2 '.h5' weight files.")
+            _load_weights_from_h5(model, h5file, skip_mismatch, source=f"file {path!r}")

@@ -1,0 +1,489 @@
+#!/usr/bin/env python
+"""Make the model-file fixtures: files written by real Keras, and lamina's files checked by Keras.
+
+Run it with the reference environment (TensorFlow 2.21 / Keras 3.15.1, plus
+tf-keras 2.21 for the Keras 2 ``.h5`` files); lamina and its tests never need it:
+
+    /opt/keras-ref/bin/pip install tensorflow-cpu==2.21.0 tf-keras==2.21.0 h5py
+    /opt/keras-ref/bin/python tools/make_keras_file_fixtures.py
+
+It writes into tests/fixtures/keras_files/:
+
+* ``keras_<case>.keras`` + ``keras_<case>.npz`` (``x``, ``y`` = Keras's predictions):
+  one small model per supported layer, a classifier trained by Keras
+  (Dense + BatchNormalization + Dropout + L2), and for each optimizer a model
+  trained two epochs whose file lamina must resume from (``next_loss``,
+  ``next_w{i}``: Keras's third epoch, ``fit_x``/``fit_y``: the data);
+* ``legacy_<case>.h5`` (+ ``.npz``): Keras 2 (tf.keras) whole-model and weights files;
+* ``hostile_*.keras``: Keras files lamina must refuse (a Lambda with byte code, a
+  layer lamina does not have);
+* ``lamina_<case>.keras`` + ``lamina_<case>.npz``: files written by lamina (this
+  script imports lamina from src/), with ``keras_y`` = what Keras predicts after
+  loading them (checked here to 1e-5) and, for the trained case, Keras's next
+  epoch after resuming; ``lamina_files.json`` records, for each, the config.json
+  and weights layout Keras writes when it re-saves the model it loaded;
+* ``keras_names.json``: the public names in keras.layers, losses, metrics,
+  optimizers, callbacks, ... (used to make SUPPORTED.md).
+
+Every weight and input comes from a fixed NumPy seed; running it twice gives the
+same arrays (zip timestamps and save dates aside).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["KERAS_BACKEND"] = "tensorflow"
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+os.environ["CUDA_VISIBLE_DEVICES"] = ""
+
+import inspect  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+import warnings  # noqa: E402
+import zipfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import h5py  # noqa: E402
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+warnings.filterwarnings("ignore")
+tf.get_logger().setLevel("ERROR")
+tf.config.experimental.enable_op_determinism()
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "tests" / "fixtures" / "keras_files"
+sys.path.insert(0, str(REPO / "src"))
+import lamina  # noqa: E402
+
+F32 = np.float32
+
+
+def rng(seed):
+    return np.random.default_rng(seed)
+
+
+def set_weights(model, seed):
+    """Give every weight seeded values (variances positive); adapted statistics are kept."""
+    r = rng(seed)
+    for layer in model.layers:
+        if type(layer).__name__ == "Normalization" or not layer.weights:
+            continue
+        values = []
+        for w in layer.weights:
+            name = w.name if isinstance(w.name, str) else str(w.name)
+            shape = tuple(w.shape)
+            if "variance" in name:
+                values.append((r.random(shape) + 0.5).astype(F32))
+            else:
+                values.append((r.standard_normal(shape) * 0.5).astype(F32))
+        layer.set_weights(values)
+
+
+# -- the model cases: one builder for Keras and lamina (same API) -----------------------------
+
+
+def case_dense_linear(K):
+    return K.Sequential([K.Input((5,)), K.layers.Dense(3)], name="dense_linear")
+
+
+def case_dense_relu_nobias(K):
+    return K.Sequential([K.Input((5,)), K.layers.Dense(4, activation="relu", use_bias=False)])
+
+
+def case_dense_full_config(K):
+    return K.Sequential([
+        K.Input((5,)),
+        K.layers.Dense(
+            3, activation="tanh", kernel_initializer="he_normal",
+            bias_initializer=K.initializers.Constant(0.1),
+            kernel_regularizer=K.regularizers.L1L2(l1=0.01, l2=0.02), bias_regularizer="l2",
+            activity_regularizer="l1", kernel_constraint=K.constraints.MaxNorm(2.0),
+            bias_constraint=K.constraints.NonNeg(), name="configured"),
+    ])
+
+
+def case_activation_softmax(K):
+    return K.Sequential([K.Input((5,)), K.layers.Dense(4), K.layers.Activation("softmax")])
+
+
+def case_flatten_reshape(K):
+    return K.Sequential([K.Input((2, 3)), K.layers.Flatten(), K.layers.Dense(6),
+                         K.layers.Reshape((3, 2)), K.layers.Reshape((-1,))])
+
+
+def case_dropout(K):
+    return K.Sequential([K.Input((5,)), K.layers.Dense(4, activation="relu"),
+                         K.layers.Dropout(0.5), K.layers.Dense(2)])
+
+
+def case_batchnorm(K):
+    return K.Sequential([K.Input((5,)), K.layers.Dense(4), K.layers.BatchNormalization(),
+                         K.layers.Activation("relu")])
+
+
+def case_layernorm(K):
+    return K.Sequential([K.Input((5,)), K.layers.Dense(4), K.layers.LayerNormalization()])
+
+
+def case_noise_layers(K):
+    return K.Sequential([K.Input((5,)), K.layers.GaussianNoise(0.3), K.layers.Dense(4),
+                         K.layers.GaussianDropout(0.2), K.layers.AlphaDropout(0.1),
+                         K.layers.UnitNormalization()])
+
+
+def case_normalization(K):
+    layer = K.layers.Normalization()
+    layer.adapt(rng(7).standard_normal((40, 5)).astype(F32) * 3 + 1)
+    return K.Sequential([K.Input((5,)), layer, K.layers.Dense(2)])
+
+
+def case_functional_nested(K):
+    inputs = K.Input((5,), name="features")
+    hidden = K.layers.Dense(6, activation="relu", name="hidden")(inputs)
+    block = K.Sequential([K.layers.Dense(4, name="inner_a"), K.layers.Dense(3, name="inner_b")],
+                         name="block")
+    outputs = K.layers.Dense(2, name="head")(block(hidden))
+    return K.Model(inputs, outputs, name="nested")
+
+
+def case_functional_shared(K):
+    inputs = K.Input((4,), name="x")
+    shared = K.layers.Dense(4, activation="tanh", name="shared")
+    outputs = K.layers.Dense(1, name="out")(shared(shared(inputs)))
+    return K.Model(inputs, outputs, name="shared_twice")
+
+
+def case_functional_in_functional(K):
+    inner_in = K.Input((4,), name="inner_in")
+    inner = K.Model(inner_in, K.layers.Dense(3, activation="relu", name="inner_dense")(inner_in),
+                    name="inner_model")
+    inputs = K.Input((4,), name="outer_in")
+    outputs = K.layers.Dense(2, name="outer_head")(inner(inputs))
+    return K.Model(inputs, outputs, name="outer_model")
+
+
+CASES = {
+    name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")
+}
+
+
+def case_input(model, seed):
+    shape = tuple(1 if d is None else d for d in model.input_shape)
+    return rng(seed).standard_normal((6,) + shape[1:]).astype(F32)
+
+
+def has_layer(K, name):
+    return hasattr(K.layers, name)
+
+
+def available(builder):
+    try:
+        builder(lamina)
+    except AttributeError:
+        return False
+    return True
+
+
+# -- Keras writes -----------------------------------------------------------------------------
+
+
+def keras_layer_cases():
+    for i, (name, builder) in enumerate(CASES.items()):
+        if not available(builder):
+            print(f"  skip {name}: lamina lacks a layer it uses")
+            continue
+        model = builder(keras)
+        set_weights(model, 100 + i)
+        x = case_input(model, 200 + i)
+        y = model.predict(x, verbose=0)
+        model.save(OUT / f"keras_{name}.keras")
+        np.savez(OUT / f"keras_{name}.npz", x=x, y=y)
+        print(f"  keras_{name}.keras")
+
+
+def classification_data(seed, n=96, d=6, classes=3):
+    r = rng(seed)
+    x = r.standard_normal((n, d)).astype(F32)
+    w = r.standard_normal((d, classes))
+    y = np.argmax(x @ w + 0.3 * r.standard_normal((n, classes)), axis=1).astype(np.int32)
+    return x, y
+
+
+def keras_trained_classifier():
+    x, y = classification_data(1)
+    model = keras.Sequential([
+        keras.Input((6,)),
+        keras.layers.Dense(16, activation="relu", kernel_regularizer=keras.regularizers.L2(1e-3)),
+        keras.layers.BatchNormalization(),
+        keras.layers.Dropout(0.3),
+        keras.layers.Dense(3, activation="softmax"),
+    ], name="classifier")
+    set_weights(model, 11)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(x, y, epochs=5, batch_size=16, verbose=0)
+    model.save(OUT / "keras_trained_classifier.keras")
+    np.savez(OUT / "keras_trained_classifier.npz", x=x, y=model.predict(x, verbose=0), labels=y)
+    print("  keras_trained_classifier.keras")
+
+
+OPTIMIZERS = {
+    "adam_amsgrad": lambda K: K.optimizers.Adam(0.01, amsgrad=True),
+    "sgd_nesterov": lambda K: K.optimizers.SGD(0.05, momentum=0.9, nesterov=True),
+    "rmsprop_centered": lambda K: K.optimizers.RMSprop(0.01, momentum=0.5, centered=True),
+    "adagrad": lambda K: K.optimizers.Adagrad(0.05),
+    "adadelta": lambda K: K.optimizers.Adadelta(1.0),
+    "adamax": lambda K: K.optimizers.Adamax(0.01),
+    "nadam": lambda K: K.optimizers.Nadam(0.01),
+    "adamw": lambda K: K.optimizers.AdamW(0.01, weight_decay=0.01),
+}
+
+
+def resume_model(K):
+    return K.Sequential([
+        K.Input((6,)),
+        K.layers.Dense(8, activation="relu", kernel_regularizer=K.regularizers.L2(1e-3)),
+        K.layers.BatchNormalization(),
+        K.layers.Dense(3, activation="softmax"),
+    ], name="resume")
+
+
+def keras_resume_cases():
+    x, y = classification_data(2)
+    for name, make in OPTIMIZERS.items():
+        model = resume_model(keras)
+        set_weights(model, 21)
+        model.compile(optimizer=make(keras), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        model.fit(x, y, epochs=2, batch_size=16, shuffle=False, verbose=0)
+        model.save(OUT / f"keras_resume_{name}.keras")
+        pred = model.predict(x, verbose=0)
+        history = model.fit(x, y, epochs=1, batch_size=16, shuffle=False, verbose=0).history
+        arrays = {f"next_w{i}": w for i, w in enumerate(model.get_weights())}
+        np.savez(OUT / f"keras_resume_{name}.npz", fit_x=x, fit_y=y, x=x, y=pred,
+                 next_loss=np.float64(history["loss"][0]), **arrays)
+        print(f"  keras_resume_{name}.keras")
+
+
+def legacy_files():
+    import tf_keras
+
+    x, y = classification_data(3, n=40, d=4)
+    model = tf_keras.Sequential([
+        tf_keras.layers.Dense(8, activation="relu", input_shape=(4,),
+                              kernel_regularizer=tf_keras.regularizers.l2(1e-3)),
+        tf_keras.layers.BatchNormalization(),
+        tf_keras.layers.Dropout(0.2),
+        tf_keras.layers.Dense(3, activation="softmax"),
+    ])
+    set_weights(model, 31)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    model.save(OUT / "legacy_sequential.h5")
+    model.save_weights(OUT / "legacy_sequential_weights.h5")
+    np.savez(OUT / "legacy_sequential.npz", x=x, y=model.predict(x, verbose=0), labels=y)
+
+    inputs = tf_keras.Input((4,), name="features")
+    hidden = tf_keras.layers.Dense(5, activation="tanh", name="hidden")(inputs)
+    flat = tf_keras.layers.Reshape((5, 1))(hidden)
+    flat = tf_keras.layers.Flatten()(flat)
+    outputs = tf_keras.layers.Dense(2, name="out")(flat)
+    func = tf_keras.Model(inputs, outputs, name="legacy_functional")
+    set_weights(func, 32)
+    func.compile(optimizer=tf_keras.optimizers.SGD(0.1, momentum=0.9), loss="mse")
+    func.save(OUT / "legacy_functional.h5")
+    np.savez(OUT / "legacy_functional.npz", x=x, y=func.predict(x, verbose=0))
+    print("  legacy_*.h5")
+
+
+def hostile_keras_files():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2),
+                              keras.layers.Lambda(lambda t: t * 2.0, name="double")])
+    model.save(OUT / "hostile_lambda.keras")
+    model = keras.Sequential([keras.Input((4, 2)), keras.layers.Conv1D(3, 2, name="conv"),
+                              keras.layers.Flatten()])
+    model.save(OUT / "hostile_conv1d.keras")
+    print("  hostile_*.keras")
+
+
+def keras_names():
+    def public_classes(module, base):
+        out = []
+        for name in dir(module):
+            obj = getattr(module, name)
+            if inspect.isclass(obj) and issubclass(obj, base) and not name.startswith("_"):
+                out.append(name)
+        return sorted(set(out))
+
+    def public_functions(module):
+        return sorted(n for n in dir(module) if not n.startswith("_")
+                      and inspect.isfunction(getattr(module, n)))
+
+    names = {
+        "layers": public_classes(keras.layers, keras.layers.Layer),
+        "losses": public_classes(keras.losses, keras.losses.Loss),
+        "loss_functions": public_functions(keras.losses),
+        "metrics": public_classes(keras.metrics, keras.metrics.Metric),
+        "optimizers": public_classes(keras.optimizers, keras.optimizers.Optimizer),
+        "schedules": public_classes(keras.optimizers.schedules,
+                                    keras.optimizers.schedules.LearningRateSchedule),
+        "callbacks": public_classes(keras.callbacks, keras.callbacks.Callback),
+        "initializers": public_classes(keras.initializers, keras.initializers.Initializer),
+        "regularizers": public_classes(keras.regularizers, keras.regularizers.Regularizer),
+        "constraints": public_classes(keras.constraints, keras.constraints.Constraint),
+        "activations": public_functions(keras.activations),
+    }
+    names["keras_version"] = keras.__version__
+    (OUT / "keras_names.json").write_text(json.dumps(names, indent=1) + "\n")
+    print("  keras_names.json")
+
+
+# Constructor arguments for classes that have required ones (same in Keras and lamina).
+REQUIRED_ARGS = {
+    ("layer", "Dense"): {"units": 3}, ("layer", "Activation"): {"activation": "relu"},
+    ("layer", "Reshape"): {"target_shape": (2, 3)}, ("layer", "InputLayer"): {"shape": (3,)},
+    ("layer", "Dropout"): {"rate": 0.5}, ("layer", "AlphaDropout"): {"rate": 0.5},
+    ("layer", "GaussianDropout"): {"rate": 0.5}, ("layer", "GaussianNoise"): {"stddev": 0.5},
+    ("layer", "SpatialDropout1D"): {"rate": 0.5}, ("layer", "SpatialDropout2D"): {"rate": 0.5},
+    ("layer", "SpatialDropout3D"): {"rate": 0.5},
+    ("initializer", "Constant"): {"value": 2.0},
+    ("metric", "PrecisionAtRecall"): {"recall": 0.5},
+    ("metric", "RecallAtPrecision"): {"precision": 0.5},
+    ("metric", "SensitivityAtSpecificity"): {"specificity": 0.5},
+    ("metric", "SpecificityAtSensitivity"): {"sensitivity": 0.5},
+    ("metric", "MeanMetricWrapper"): {"fn": "mean_squared_error"},
+    ("schedule", "ExponentialDecay"): {"initial_learning_rate": 0.1, "decay_steps": 10,
+                                       "decay_rate": 0.9},
+    ("schedule", "InverseTimeDecay"): {"initial_learning_rate": 0.1, "decay_steps": 10,
+                                       "decay_rate": 0.9},
+    ("schedule", "PiecewiseConstantDecay"): {"boundaries": [1, 2], "values": [0.1, 0.2, 0.3]},
+    ("schedule", "PolynomialDecay"): {"initial_learning_rate": 0.1, "decay_steps": 10},
+    ("schedule", "CosineDecay"): {"initial_learning_rate": 0.1, "decay_steps": 10},
+    ("schedule", "CosineDecayRestarts"): {"initial_learning_rate": 0.1, "first_decay_steps": 10},
+}
+KERAS_MODULES = {"layer": keras.layers, "initializer": keras.initializers,
+                 "regularizer": keras.regularizers, "constraint": keras.constraints,
+                 "optimizer": keras.optimizers, "schedule": keras.optimizers.schedules,
+                 "loss": keras.losses, "metric": keras.metrics}
+
+
+def keras_default_configs():
+    """Keras's serialized form of each class lamina has, built with the same arguments."""
+    from lamina.saving.serialization import builtin_classes
+
+    out = {}
+    for kind, module in KERAS_MODULES.items():
+        for name in sorted(builtin_classes(kind)):
+            cls = getattr(module, name, None)
+            if cls is None or name in ("Sequential", "Functional", "Model", "InputLayer"):
+                continue
+            kwargs = dict(REQUIRED_ARGS.get((kind, name), {}))
+            if name == "MeanMetricWrapper":
+                kwargs["fn"] = keras.losses.mean_squared_error
+            try:
+                obj = cls(**kwargs)
+            except Exception as e:  # noqa: BLE001 - recorded, the test skips it
+                out.setdefault(kind, {})[name] = {"error": repr(e)}
+                continue
+            out.setdefault(kind, {})[name] = {
+                "kwargs": {k: (v if k != "fn" else "mean_squared_error")
+                           for k, v in kwargs.items()},
+                "serialized": keras.saving.serialize_keras_object(obj),
+            }
+    (OUT / "keras_default_configs.json").write_text(
+        json.dumps(out, indent=1, sort_keys=True, default=str) + "\n")
+    print("  keras_default_configs.json")
+
+
+# -- lamina writes, Keras checks --------------------------------------------------------------
+
+
+def h5_layout(data: bytes) -> list:
+    out = []
+    with h5py.File(io.BytesIO(data), "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                out.append([name, list(obj.shape), str(obj.dtype)])
+            else:
+                out.append([name, dict((k, str(v)) for k, v in obj.attrs.items())])
+        f.visititems(visit)
+    return out
+
+
+def keras_checks_lamina_file(path: Path, x, expected, record):
+    loaded = keras.models.load_model(path)
+    keras_y = loaded.predict(x, verbose=0)
+    error = float(np.max(np.abs(keras_y - expected)))
+    if error > 1e-5:
+        raise AssertionError(f"Keras predicts {path.name} differently from lamina: {error}")
+    resaved = OUT / "_resaved.keras"
+    loaded.save(resaved)
+    with zipfile.ZipFile(resaved) as zf:
+        record[path.stem] = {
+            "keras_resaved_config": json.loads(zf.read("config.json")),
+            "keras_h5_layout": h5_layout(zf.read("model.weights.h5")),
+        }
+    resaved.unlink()
+    return loaded, keras_y
+
+
+def lamina_cases(record):
+    for i, (name, builder) in enumerate(CASES.items()):
+        if not available(builder):
+            continue
+        lamina.utils.clear_session()
+        model = builder(lamina)
+        set_weights(model, 300 + i)
+        x = case_input(model, 400 + i)
+        y = model.predict(x, verbose=0)
+        path = OUT / f"lamina_{name}.keras"
+        model.save(path)
+        _, keras_y = keras_checks_lamina_file(path, x, y, record)
+        np.savez(OUT / f"lamina_{name}.npz", x=x, y=y, keras_y=keras_y)
+        print(f"  lamina_{name}.keras (Keras agrees to 1e-5)")
+
+
+def lamina_trained(record):
+    x, y = classification_data(4)
+    lamina.utils.clear_session()
+    model = resume_model(lamina)
+    set_weights(model, 41)
+    model.compile(optimizer=lamina.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(x, y, epochs=2, batch_size=16, shuffle=False, verbose=0)
+    pred = model.predict(x, verbose=0)
+    path = OUT / "lamina_trained.keras"
+    model.save(path)
+    loaded, keras_y = keras_checks_lamina_file(path, x, pred, record)
+    history = loaded.fit(x, y, epochs=1, batch_size=16, shuffle=False, verbose=0).history
+    arrays = {f"keras_next_w{i}": w for i, w in enumerate(loaded.get_weights())}
+    np.savez(OUT / "lamina_trained.npz", x=x, y=pred, keras_y=keras_y, fit_x=x, fit_y=y,
+             keras_next_loss=np.float64(history["loss"][0]), **arrays)
+    print("  lamina_trained.keras (Keras resumes it)")
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(0)
+    print("Keras writes:")
+    keras_layer_cases()
+    keras_trained_classifier()
+    keras_resume_cases()
+    legacy_files()
+    hostile_keras_files()
+    keras_names()
+    keras_default_configs()
+    print("lamina writes, Keras loads:")
+    record = {}
+    lamina_cases(record)
+    lamina_trained(record)
+    (OUT / "lamina_files.json").write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    print(f"done: {OUT}")
+
+
+if __name__ == "__main__":
+    main()
