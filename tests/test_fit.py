@@ -275,3 +275,17 @@ def test_no_warnings_on_a_plain_run():
         model.fit(x, y, epochs=1, verbose=0)
         model.evaluate(x, y, verbose=0)
         model.predict(x, verbose=0)
+
+
+def test_fused_predict_matches_the_layer_by_layer_forward():
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([
+        keras.Input((4,)), layers.Dense(8, activation="tanh"), layers.Dense(5, activation="relu"),
+        layers.Activation("sigmoid"), layers.Dense(3, activation="softmax"),
+    ])
+    x = np.random.default_rng(0).normal(size=(70, 4))
+    fused = model.predict(x, batch_size=32, verbose=0)
+    assert model.__dict__["_compiled_predict"] is not None
+    np.testing.assert_allclose(fused, model(x).numpy(), rtol=1e-6, atol=1e-7)
+    model.pop()
+    assert model.predict(x, verbose=0).shape == (70, 5)  # the stack changed: rebuilt

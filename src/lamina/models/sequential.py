@@ -104,6 +104,7 @@ class Sequential(Model):
     def _invalidate(self):
         self.built = False
         self._compiled_step = None
+        self.__dict__["_compiled_predict"] = None
 
     def _layers_list(self) -> list:
         return [layer for layer in self._layers if not isinstance(layer, InputLayer)]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["build", "consolidate", "register_kernel"]
+__all__ = ["build", "build_predict", "consolidate", "register_kernel"]
 
 _KERNELS: dict = {}
 
@@ -382,22 +382,50 @@ def _penalty_fn(regularizer):
 # -- the step ------------------------------------------------------------------------------------
 
 
-def build(model):
-    """A fused step function for ``model``, or ``None`` if it needs the generic path."""
+def _fusable_layers(model):
+    """The model's layers if every one has a kernel that supports it, else ``None``."""
     from lamina.models.sequential import Sequential
 
     _register_builtin_kernels()
-    if type(model).call is not Sequential.call or not isinstance(model, Sequential):
+    if not isinstance(model, Sequential) or type(model).call is not Sequential.call:
         return None
-    if not model.built:
+    if not model.built or model.activity_regularizer is not None:
         return None
     layers = model.layers
-    if not layers or model.activity_regularizer is not None:
+    if not layers:
         return None
     for layer in layers:
         kernel_cls = _KERNELS.get(type(layer))
         if kernel_cls is None or not kernel_cls.supports(layer):
             return None
+        shape = getattr(layer, "_build_shape", None)
+        if type(layer).__name__ == "Dense" and (shape is None or len(shape) != 2):
+            return None  # Dense kernels handle (batch, features) inputs only
+    return layers
+
+
+def build_predict(model):
+    """A fused inference function ``x -> outputs`` for ``model``, or ``None``."""
+    layers = _fusable_layers(model)
+    if layers is None:
+        return None
+    kernels = [_KERNELS[type(layer)](layer, {}) for layer in layers]
+    dtype = np.dtype(model.dtype)
+
+    def run(x):
+        h = x if x.dtype == dtype else x.astype(dtype)
+        for kernel in kernels:
+            h = kernel.forward(h, False)
+        return h
+
+    return run
+
+
+def build(model):
+    """A fused step function for ``model``, or ``None`` if it needs the generic path."""
+    layers = _fusable_layers(model)
+    if layers is None:
+        return None
     kind = _loss_kind(model._loss_fn)
     if kind is None:
         return None
@@ -412,10 +440,6 @@ def build(model):
         return None
     for v in model.weights:
         if v.regularizer is not None and _penalty_fn(v.regularizer) is None:
-            return None
-    for layer in layers:  # Dense kernels handle (batch, features) inputs only
-        shape = getattr(layer, "_build_shape", None)
-        if type(layer).__name__ == "Dense" and (shape is None or len(shape) != 2):
             return None
     try:
         return _FusedStep(model, layers, kind, dtype)

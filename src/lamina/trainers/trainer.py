@@ -523,12 +523,31 @@ class Trainer:
             count = -(-n // batch_size) if steps is None else min(int(steps), -(-n // batch_size))
             batches = (_slice(arr, slice(i * batch_size, (i + 1) * batch_size))
                        for i in range(count))
-        outputs = [_to_numpy(self.predict_step(b)) for b in batches]
+        step = self._predict_function()
+        outputs = [step(b) for b in batches]
         if not outputs:
             raise ValueError("predict() received no batches.")
         if isinstance(outputs[0], list):
             return [np.concatenate(parts) for parts in zip(*outputs)]
         return outputs[0].copy() if len(outputs) == 1 else np.concatenate(outputs)
+
+    def _predict_function(self):
+        """Fused inference for Sequential stacks of common layers, else ``predict_step``."""
+        fn = self.__dict__.get("_compiled_predict")
+        if fn is None:
+            if type(self).predict_step is Trainer.predict_step:
+                from lamina.trainers import fast_path
+
+                fused = fast_path.build_predict(self)
+                if fused is not None:
+                    def fn(batch, fused=fused):
+                        return fused(self._standardize_input(batch).value)
+            if fn is None:
+                def fn(batch):
+                    return _to_numpy(self.predict_step(batch))
+            if self.built:  # an unbuilt model is built by its first batch; decide after that
+                self.__dict__["_compiled_predict"] = fn
+        return fn
 
     # -- single batches -------------------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
