@@ -1,16 +1,17 @@
 """``lamina.datasets``: the tutorials' data sets, bundled with the package.
 
 ``red_wine`` (regression, 1599 rows) and ``cereals`` (77 rows); see
-``data/README.md`` for sources and licences.
+``data/README.md`` for sources and licences. ``ages`` generates the second
+tutorial's made-up side-effects trial (2,100 people).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from lamina.datasets import cereals, red_wine
+from lamina.datasets import ages, cereals, red_wine
 
-__all__ = ["cereals", "minmax_scale", "red_wine"]
+__all__ = ["ages", "cereals", "minmax_scale", "red_wine"]
 
 
 def minmax_scale(train, *others):

@@ -84,6 +84,14 @@ class Model(Trainer, Layer):
     def _input_batch_shape(self):
         return self._build_shape
 
+    def _check_input_data(self, arr) -> None:
+        """Raise the first layer's friendly shape error for data that cannot fit the model."""
+        from lamina.layers.input_spec import check_input
+
+        layers = [layer for layer in self.layers if type(layer).__name__ != "InputLayer"]
+        if layers and layers[0].input_spec is not None and hasattr(arr, "shape"):
+            check_input(layers[0], layers[0].input_spec, arr.shape)
+
     def __call__(self, inputs, *args, **kwargs):
         return Layer.__call__(self, inputs, *args, **kwargs)
 

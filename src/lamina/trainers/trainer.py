@@ -272,8 +272,13 @@ class Trainer:
         return y
 
     def _prepare_inputs(self, x):
-        if isinstance(x, np.ndarray) and x.dtype.kind in "fiub" and x.dtype != self.dtype:
-            return x.astype(self.dtype)
+        """Cast inputs to the model's dtype once and give 1-D data for one feature its column."""
+        if isinstance(x, np.ndarray):
+            if x.dtype.kind in "fiub" and x.dtype != self.dtype:
+                x = x.astype(self.dtype)
+            expected = self._input_batch_shape() if self.built else None
+            if expected is not None and x.ndim == len(expected) - 1 and expected[-1] == 1:
+                x = x.reshape(x.shape + (1,))
         return x
 
     def _ensure_built(self, first_batch):
@@ -351,6 +356,8 @@ class Trainer:
                 self._explain_split(ya, val_arrays[1], split_at, n_total, validation_split, verbose)
             xa = self._prepare_inputs(xa)
             ya = self._prepare_targets(ya)
+            if val_arrays is not None:
+                val_arrays = (self._prepare_inputs(val_arrays[0]), *val_arrays[1:])
             if class_weight is not None:
                 sw = _class_weights_to_sample_weights(class_weight, ya, sw, self.dtype)
             train = data_module.ArrayData(xa, ya, sw, batch_size=batch_size, shuffle=shuffle,
@@ -359,6 +366,9 @@ class Trainer:
             val_arrays = _unpack_validation(validation_data)
 
         self._ensure_built(train.first_batch())
+        if isinstance(train, data_module.ArrayData):
+            train.x = self._prepare_inputs(train.x)  # now that the input shape is known
+            self._check_input_data(train.x)
         self._resolve_metrics(getattr(train, "y", None), train.first_batch())
         if not stream:
             checks.check_before_fit(self, self._loss_fn, train.x, train.y, columns)
@@ -541,7 +551,9 @@ class Trainer:
                 fused = fast_path.build_predict(self)
                 if fused is not None:
                     def fn(batch, fused=fused):
-                        return fused(self._standardize_input(batch).value)
+                        x = self._standardize_input(batch).value
+                        self._check_input_data(x)
+                        return fused(x)
             if fn is None:
                 def fn(batch):
                     return _to_numpy(self.predict_step(batch))

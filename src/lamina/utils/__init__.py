@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from lamina import random as _random
 
-__all__ = ["Progbar", "set_random_seed", "clear_session"]
+__all__ = ["Progbar", "PyDataset", "clear_session", "normalize", "plot_function", "plot_history",
+           "plot_model", "set_random_seed", "to_categorical"]
+
+_LAZY = {
+    "PyDataset": "lamina.utils.py_dataset",
+    "normalize": "lamina.utils.numerical",
+    "to_categorical": "lamina.utils.numerical",
+    "plot_history": "lamina.utils.plotting",
+    "plot_model": "lamina.utils.plotting",
+    "plot_function": "lamina.utils.plotting",
+    "register_keras_serializable": "lamina.saving",
+    "get_registered_object": "lamina.saving",
+    "serialize_keras_object": "lamina.saving",
+    "deserialize_keras_object": "lamina.saving",
+}
 
 
 def __getattr__(name):
@@ -12,6 +26,10 @@ def __getattr__(name):
         from lamina.utils.progbar import Progbar
 
         return Progbar
+    if name in _LAZY:  # matplotlib is imported only when a plot is drawn
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'lamina.utils' has no attribute {name!r}")
 
 
