@@ -150,6 +150,9 @@ class DenseKernel(_Kernel):
         self.g_kernel = grads.get(id(layer.kernel))
         self.g_bias = grads.get(id(layer.bias)) if layer.bias is not None else None
         self.skip_activation_backward = False
+        # Set by the fused step when the loss takes this layer's logits and computes the
+        # probabilities itself: the activation is then not applied here.
+        self.defer_activation = False
 
     @staticmethod
     def supports(layer):
@@ -160,6 +163,9 @@ class DenseKernel(_Kernel):
         z = x @ self.kernel.value
         if self.bias is not None:
             z += self.bias.value
+        if self.defer_activation:
+            self.z = self.out = z
+            return z
         self.z = z if self.activation in ("sigmoid", "softmax") else None
         self.out = _act_forward(self.activation, z)
         return self.out
@@ -179,12 +185,16 @@ class ActivationKernel(_Kernel):
         self.layer = layer
         self.activation = _activation_name(layer.activation)
         self.skip_activation_backward = False
+        self.defer_activation = False
 
     @staticmethod
     def supports(layer):
         return _activation_name(layer.activation) is not None and layer.activity_regularizer is None
 
     def forward(self, x, training):
+        if self.defer_activation:
+            self.z = self.out = x
+            return x
         self.z = x if self.activation in ("sigmoid", "softmax") else None
         self.out = _act_forward(self.activation, x.copy() if self.activation == "relu" else x)
         return self.out
@@ -303,7 +313,7 @@ class _LossKernel:
             if sw is not None:
                 per = per * sw
                 grad = grad * (sw.reshape(-1, *([1] * (grad.ndim - 1))))
-            return per.sum() / n, grad, False
+            return per.sum() / n, grad, None
         if kind == "SparseCategoricalCrossentropy":
             labels = y.reshape(-1) if y.ndim > 1 else y
             if labels.dtype.kind != "i":
@@ -315,21 +325,23 @@ class _LossKernel:
             total = grad.sum(axis=-1, keepdims=True)
             per = np.log(total[:, 0]) - shifted[rows, labels]
             grad /= total
+            probs = grad.copy()
             grad[rows, labels] -= 1.0
             if sw is not None:
                 per = per * sw
                 grad *= sw[:, None]
             grad *= 1.0 / n
-            return per.sum() / n, grad, True
+            return per.sum() / n, grad, probs
         if kind == "CategoricalCrossentropy":
             logp = _log_softmax(z)
             per = -(y * logp).sum(axis=-1)
-            grad = np.exp(logp) * y.sum(axis=-1, keepdims=True) - y
+            probs = np.exp(logp)
+            grad = probs * y.sum(axis=-1, keepdims=True) - y
             if sw is not None:
                 per = per * sw
                 grad *= sw[:, None]
             grad *= 1.0 / n
-            return per.sum() / n, grad, True
+            return per.sum() / n, grad, probs
         if kind == "BinaryCrossentropy":
             y = y.reshape(z.shape) if y.shape != z.shape and y.size == z.size else y
             d = z.shape[-1] if z.ndim > 1 else 1
@@ -337,12 +349,13 @@ class _LossKernel:
             per = elem.mean(axis=-1) if z.ndim > 1 else elem
             sig = np.multiply(z, 0.5)
             np.tanh(sig, out=sig)
-            sig = sig * 0.5 + 0.5
+            sig *= 0.5
+            sig += 0.5
             grad = (sig - y) * (1.0 / (d * n))
             if sw is not None:
                 per = per * sw
                 grad = grad * sw.reshape(-1, *([1] * (grad.ndim - 1)))
-            return per.sum() / n, grad, True
+            return per.sum() / n, grad, sig
         raise _Unsupported(kind)
 
 
@@ -471,6 +484,7 @@ class _FusedStep:
             getattr(last, "activation", None) in ("softmax", "sigmoid") or options.get("from_logits"))
         if self.use_logits and getattr(last, "activation", None) in ("softmax", "sigmoid"):
             last.skip_activation_backward = True
+            last.defer_activation = True  # the loss kernel returns the probabilities
         elif loss_kind in ("SparseCategoricalCrossentropy", "CategoricalCrossentropy",
                            "BinaryCrossentropy") and not options.get("from_logits"):
             raise _Unsupported  # probabilities from a linear output: use the generic path
@@ -486,32 +500,35 @@ class _FusedStep:
         self.metrics = model._compile_metrics or []
         self.tracker = model._loss_tracker
         self.need_dx = [False] + [True] * (len(self.kernels) - 1)
+        self.deferred = getattr(last, "defer_activation", False)
+        self.backward_order = list(zip(reversed(self.kernels), reversed(self.need_dx)))
 
     def __call__(self, data):
         x, y, sw = data
-        h = x.astype(self.dtype, copy=False) if x.dtype != self.dtype else x
-        if y is not None and y.dtype.kind == "f" and y.dtype != self.dtype:
-            y = y.astype(self.dtype)
+        dtype = self.dtype
+        h = x if x.dtype == dtype else x.astype(dtype)
+        if y.dtype.kind == "f" and y.dtype != dtype:
+            y = y.astype(dtype)
         if sw is not None:
-            sw = np.asarray(sw, dtype=self.dtype)
+            sw = np.asarray(sw, dtype=dtype)
         for kernel in self.kernels:
             h = kernel.forward(h, True)
-        last = self.kernels[-1]
-        z = getattr(last, "z", None) if self.use_logits else None
-        if self.use_logits and z is None:
-            z = h  # from_logits=True on a linear output
-        value, g, wrt_logits = self.loss(y, h, z, sw)
-        for v, gv, (val_fn, grad_fn) in self.penalties:
-            value += val_fn(v.value)
-        for v, (val_fn, _) in self.frozen_penalties:
-            value += val_fn(v.value)
-        for kernel, need_dx in zip(reversed(self.kernels), reversed(self.need_dx)):
+        value, g, probs = self.loss(y, h, h if self.use_logits else None, sw)
+        if self.deferred:
+            h = probs  # the model's output, for the metrics
+        if self.penalties:
+            for v, gv, (val_fn, grad_fn) in self.penalties:
+                value += val_fn(v.value)
+        if self.frozen_penalties:
+            for v, (val_fn, _) in self.frozen_penalties:
+                value += val_fn(v.value)
+        for kernel, need_dx in self.backward_order:
             g = kernel.backward(g, need_dx)
-        for v, gv, (val_fn, grad_fn) in self.penalties:
-            grad_fn(v.value, gv)
+        if self.penalties:
+            for v, gv, (val_fn, grad_fn) in self.penalties:
+                grad_fn(v.value, gv)
         self.optimizer.apply_flat(self.flat_grad)  # also applies the variables' constraints
-        n = h.shape[0]
-        self.tracker.update_state(value, sample_weight=n)
+        self.tracker.update_state(value, sample_weight=h.shape[0])
         for metric, weighted in self.metrics:
             metric.update_state(y, h, sample_weight=sw if weighted else None)
         return None
