@@ -138,15 +138,25 @@ def test_sample_weight_zero_rows_do_not_train():
         np.testing.assert_array_equal(a, b)
 
 
-def test_class_weight_checks_keys():
+def test_class_weight_follows_keras_and_rejects_keys_that_are_not_classes():
     x, y = class_data(classes=3)
     model = small_model()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    with pytest.raises(ValueError, match=r"no weight for classes \[2\]"):
-        model.fit(x, y, class_weight={0: 1.0, 1: 2.0}, verbose=0)
-    with pytest.raises(ValueError, match=r"keys \[7\] that are not labels"):
+    model.fit(x, y, class_weight={0: 1.0, 1: 2.0}, epochs=1, verbose=0)  # class 2 weighs 1.0
+    with pytest.raises(ValueError, match=r"keys \[7\] that are not classes.*classes 0 to 2"):
         model.fit(x, y, class_weight={0: 1.0, 1: 2.0, 2: 1.0, 7: 1.0}, verbose=0)
     model.fit(x, y, class_weight="balanced", epochs=1, verbose=0)
+
+
+def test_repeated_and_weighted_metric_names_follow_keras():
+    x, y = class_data(classes=2)
+    model = small_model(units=1, activation="sigmoid")
+    model.compile(optimizer="adam", loss="binary_crossentropy",
+                  metrics=["binary_accuracy", "binary_accuracy"],
+                  weighted_metrics=["binary_accuracy"])
+    history = model.fit(x, y, epochs=1, verbose=0)
+    assert set(history.history) == {"loss", "binary_accuracy", "binary_accuracy_1",
+                                    "weighted_binary_accuracy"}
 
 
 def test_generators_and_pydataset_like_objects_train():

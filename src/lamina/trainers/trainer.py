@@ -160,11 +160,23 @@ class Trainer:
             out_shape = (y_shape[0],) + tuple(out_shape[1:])
         elif y_shape is None:
             y_shape = out_shape
-        self._compile_metrics = [
-            (metrics_module.get_metric(spec, y_true_shape=y_shape, y_pred_shape=out_shape), weighted)
-            for specs, weighted in ((self._metric_specs, False), (self._weighted_metric_specs, True))
-            for spec in specs
-        ]
+        resolved, taken = [], set()
+        for specs, weighted in ((self._metric_specs, False), (self._weighted_metric_specs, True)):
+            for spec in specs:
+                metric = metrics_module.get_metric(spec, y_true_shape=y_shape, y_pred_shape=out_shape)
+                # Keras's log names: a repeated name gets _1, _2, ...; a weighted metric whose
+                # name is taken becomes weighted_<name>.
+                base = metric.name
+                if weighted and base in taken:
+                    base = f"weighted_{base}"
+                name, i = base, 0
+                while name in taken:
+                    i += 1
+                    name = f"{base}_{i}"
+                metric.name = name
+                taken.add(name)
+                resolved.append((metric, weighted))
+        self._compile_metrics = resolved
 
     @property
     def metrics(self) -> list:
@@ -281,6 +293,13 @@ class Trainer:
                 x = x.reshape(x.shape + (1,))
         return x
 
+    def _output_units(self):
+        """The size of the output's last axis, or ``None`` when not known yet."""
+        try:
+            return int(self.compute_output_shape(self._input_batch_shape())[-1])
+        except Exception:  # noqa: BLE001 - unbuilt or custom models
+            return None
+
     def _ensure_built(self, first_batch):
         if not self.built:
             x = first_batch
@@ -359,7 +378,8 @@ class Trainer:
             if val_arrays is not None:
                 val_arrays = (self._prepare_inputs(val_arrays[0]), *val_arrays[1:])
             if class_weight is not None:
-                sw = _class_weights_to_sample_weights(class_weight, ya, sw, self.dtype)
+                sw = _class_weights_to_sample_weights(class_weight, ya, sw, self.dtype,
+                                                      self._output_units())
             train = data_module.ArrayData(xa, ya, sw, batch_size=batch_size, shuffle=shuffle,
                                           steps=steps_per_epoch)
         if validation_data is not None:
@@ -569,7 +589,8 @@ class Trainer:
         ya = self._prepare_targets(data_module.as_arrays(y, "y"))
         sw = None if sample_weight is None else np.asarray(sample_weight, dtype=self.dtype)
         if class_weight is not None:
-            sw = _class_weights_to_sample_weights(class_weight, ya, sw, self.dtype)
+            sw = _class_weights_to_sample_weights(class_weight, ya, sw, self.dtype,
+                                                  self._output_units())
         self._ensure_built(xa)
         self._resolve_metrics(ya, xa)
         self.reset_metrics()
@@ -638,7 +659,18 @@ def _unpack_validation(validation_data):
     return tuple(validation_data)
 
 
-def _class_weights_to_sample_weights(class_weight, y, sw, dtype):
+def _class_weights_to_sample_weights(class_weight, y, sw, dtype, units=None):
+    """Per-sample weights from ``class_weight``, by Keras's rule.
+
+    Each row gets the weight of its class (the label, the argmax of a one-hot
+    row, or the single column of an ``(n, 1)`` label); a class without a key
+    gets 1.0 and keys that are not labels in ``y`` are ignored, as in Keras
+    (``class_weight={1: 3.0}`` up-weights class 1 only). When the keys and the
+    labels look numbered differently (labels without a key *and* keys without
+    a label, e.g. labels 1..3 and keys 0..2) it warns. ``"balanced"`` weights
+    each class by ``n_samples / (n_classes * count)``. A ``sample_weight``
+    given as well is multiplied in.
+    """
     y_arr = np.asarray(y)
     labels = y_arr.argmax(axis=-1) if y_arr.ndim == 2 and y_arr.shape[1] > 1 else y_arr.reshape(-1)
     if labels.dtype.kind == "f":
@@ -646,6 +678,8 @@ def _class_weights_to_sample_weights(class_weight, y, sw, dtype):
             raise ValueError("class_weight needs class labels, but y has non-integer values.")
         labels = labels.astype(np.int64)
     present = np.unique(labels)
+    if present.size == 0:  # no rows: nothing to weigh (fit explains the empty data)
+        return np.ones(0, dtype=dtype) if sw is None else np.asarray(sw, dtype=dtype)
     if isinstance(class_weight, str):
         if class_weight != "balanced":
             raise ValueError(
@@ -661,23 +695,29 @@ def _class_weights_to_sample_weights(class_weight, y, sw, dtype):
             except (TypeError, ValueError):
                 raise ValueError(f"class_weight keys must be class indices; got {key!r}.") from None
             weights[k] = float(value)
-        missing = sorted(set(present.tolist()) - set(weights))
-        if missing:
+        n_classes = (2 if units == 1 else units) or int(present.max()) + 1
+        wrong = sorted(k for k in weights if not 0 <= k < n_classes)
+        if wrong:
             raise ValueError(
-                f"class_weight has no weight for classes {missing}, which appear in y. Give a "
-                f"weight for every class (the labels are {sorted(present.tolist())})."
+                f"class_weight has keys {wrong} that are not classes of this model: its output "
+                f"has classes 0 to {n_classes - 1}. Give weights for those classes only "
+                f"(the labels in y are {sorted(present.tolist())})."
             )
+        missing = sorted(set(present.tolist()) - set(weights))
         unknown = sorted(set(weights) - set(present.tolist()))
-        if unknown:
-            raise ValueError(
-                f"class_weight has keys {unknown} that are not labels in y (the labels are "
-                f"{sorted(present.tolist())}). Check the class numbering."
+        if missing and unknown:
+            warnings.warn(
+                f"class_weight has keys {unknown} that are not labels in y, and classes "
+                f"{missing} of y have no key (they get weight 1.0, as in Keras). The labels are "
+                f"{sorted(present.tolist())}: check that the keys use the same numbering.",
+                stacklevel=3,
             )
     else:
         raise TypeError(f"class_weight must be a dict or 'balanced'; got {type(class_weight).__name__}.")
-    table = np.zeros(int(max(weights)) + 1, dtype=dtype)
+    lo, hi = int(min(present.min(), 0)), int(present.max())
+    table = np.ones(hi - lo + 1, dtype=dtype)  # classes without a key weigh 1.0
     for k, v in weights.items():
-        table[k] = v
-    cw = table[labels]
+        if lo <= k <= hi:
+            table[k - lo] = v
+    cw = table[labels - lo]
     return cw if sw is None else (np.asarray(sw, dtype=dtype) * cw)
-
