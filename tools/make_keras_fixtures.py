@@ -28,9 +28,9 @@ import sys  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-import keras  # noqa: E402
 
 warnings.filterwarnings("ignore")
 tf.get_logger().setLevel("ERROR")
@@ -172,7 +172,7 @@ def make_activations():
     ]
     for cid, name, kw in specs:
         fn = getattr(A, name)
-        y, (dx,) = grad_of_weighted_sum(lambda t: fn(t, **kw), [x], c)
+        y, (dx,) = grad_of_weighted_sum(lambda t, fn=fn, kw=kw: fn(t, **kw), [x], c)
         try:
             kc = A.serialize(fn)
         except Exception as e:  # pragma: no cover
@@ -185,7 +185,7 @@ def make_activations():
     for cid, name, kw in [("relu6_wide", "relu6", {}),
                           ("relu_max_value_wide", "relu", {"max_value": 6.0})]:
         fn = getattr(A, name)
-        y, (dx,) = grad_of_weighted_sum(lambda t: fn(t, **kw), [x_wide], c)
+        y, (dx,) = grad_of_weighted_sum(lambda t, fn=fn, kw=kw: fn(t, **kw), [x_wide], c)
         cat.add(cid, {"fn": name, "config": kw,
                       "keras_config": A.serialize(fn),
                       "note": "input is the common x times 2 (range [-8, 8])"},
@@ -430,7 +430,7 @@ def make_optimizers():
             g0 = np32(g0 * 0.05)
             g1 = np32(g1 * 0.05)
         grads.append((g0, g1))
-    O = keras.optimizers
+    optimizers = keras.optimizers
     S = keras.optimizers.schedules
     specs = [
         ("sgd", "SGD", {}),
@@ -463,7 +463,7 @@ def make_optimizers():
             lr = dict(lr)
             sched = getattr(S, lr.pop("schedule"))(**lr)
             real_kw["learning_rate"] = sched
-        opt = getattr(O, cls_name)(**real_kw)
+        opt = getattr(optimizers, cls_name)(**real_kw)
         v0 = keras.Variable(v0_init, dtype="float32", name="v0")
         v1 = keras.Variable(v1_init, dtype="float32", name="v1")
         arrays = {"v0_init": v0_init, "v1_init": v1_init}

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import importlib
 
-from lamina import config
-from lamina.autodiff import GradientTape, Tensor, Variable
+from lamina import config as config
+from lamina.autodiff import GradientTape as GradientTape
+from lamina.autodiff import Tensor as Tensor
+from lamina.autodiff import Variable as Variable
 
 __version__ = "0.1.0"
 

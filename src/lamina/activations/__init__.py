@@ -51,7 +51,7 @@ from lamina.activations._functions import (
     tanh_shrink,
     threshold,
 )
-from lamina.utils.naming import unknown_name_error
+from lamina.utils import registry
 
 _FUNCTIONS = (
     celu,
@@ -91,11 +91,7 @@ _BUILTIN_IDS = {id(fn) for fn in _FUNCTIONS}
 
 
 def _lookup(name: str, custom_objects=None):
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    if name in _REGISTRY:
-        return _REGISTRY[name]
-    raise unknown_name_error("activation", name, _REGISTRY)
+    return registry.lookup("activation", name, _REGISTRY, custom_objects)
 
 
 def serialize(activation):
@@ -115,20 +111,9 @@ def serialize(activation):
     if id(activation) in _BUILTIN_IDS:
         return activation.__name__
     if isinstance(activation, types.FunctionType):
-        return {
-            "module": activation.__module__,
-            "class_name": "function",
-            "config": activation.__name__,
-            "registered_name": activation.__name__,
-        }
+        return registry.function_config(activation)
     if hasattr(activation, "get_config"):
-        cls = type(activation)
-        return {
-            "module": cls.__module__,
-            "class_name": cls.__name__,
-            "config": activation.get_config(),
-            "registered_name": cls.__name__,
-        }
+        return registry.object_config(activation)
     raise ValueError(
         f"Cannot serialize the activation {activation!r}: it is neither a built-in "
         "activation, a function, nor an object with get_config(). Use a named function."

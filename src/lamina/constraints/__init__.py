@@ -13,17 +13,12 @@ Example:
 from __future__ import annotations
 
 import inspect
-import types
 
 from lamina.constraints._constraints import Constraint, MaxNorm, MinMaxNorm, NonNeg, UnitNorm
-from lamina.utils.naming import to_snake_case, unknown_name_error
+from lamina.utils import registry
 
 _CLASSES = (MaxNorm, MinMaxNorm, NonNeg, UnitNorm)
-_REGISTRY: dict = {}
-for _cls in _CLASSES:
-    _REGISTRY[_cls.__name__] = _cls
-    _REGISTRY[to_snake_case(_cls.__name__)] = _cls  # "max_norm", "min_max_norm", ...
-del _cls
+_REGISTRY: dict = registry.by_class_name(_CLASSES)  # "MaxNorm", "max_norm", ...
 
 # Keras's lower-case aliases of the classes.
 max_norm = MaxNorm
@@ -33,11 +28,7 @@ unit_norm = UnitNorm
 
 
 def _lookup(name: str, custom_objects=None):
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    if name in _REGISTRY:
-        return _REGISTRY[name]
-    raise unknown_name_error("constraint", name, _REGISTRY)
+    return registry.lookup("constraint", name, _REGISTRY, custom_objects)
 
 
 def serialize(constraint):
@@ -51,26 +42,13 @@ def serialize(constraint):
     """
     if constraint is None:
         return None
-    if isinstance(constraint, types.FunctionType):
-        return {
-            "module": constraint.__module__,
-            "class_name": "function",
-            "config": constraint.__name__,
-            "registered_name": constraint.__name__,
-        }
-    if not hasattr(constraint, "get_config"):
-        raise ValueError(
-            f"Cannot serialize the constraint {constraint!r}: it has no get_config(). "
-            "Subclass lamina.constraints.Constraint."
-        )
-    cls = type(constraint)
-    builtin = _REGISTRY.get(cls.__name__) is cls
-    return {
-        "module": "keras.constraints" if builtin else cls.__module__,
-        "class_name": cls.__name__,
-        "config": constraint.get_config(),
-        "registered_name": None if builtin else cls.__name__,
-    }
+    return registry.serialize_object(
+        "constraint",
+        constraint,
+        "keras.constraints",
+        _REGISTRY,
+        fix="Subclass lamina.constraints.Constraint.",
+    )
 
 
 def deserialize(config, custom_objects=None):
@@ -86,30 +64,7 @@ def deserialize(config, custom_objects=None):
         >>> constraints.deserialize({"class_name": "MaxNorm", "config": {"max_value": 3}})
         MaxNorm(max_value=3, axis=0)
     """
-    if isinstance(config, str):
-        config = {"class_name": config, "config": {}}
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            "A constraint config must be a name or a dict with a 'class_name' key. "
-            f"Got {config!r} instead."
-        )
-    registered = config.get("registered_name")
-    if config["class_name"] == "function":
-        name = registered or config.get("config")
-        if custom_objects and name in custom_objects:
-            return custom_objects[name]
-        raise ValueError(
-            f"The constraint function {name!r} is not built in. Pass it in "
-            f"custom_objects={{{name!r}: ...}} to load it."
-        )
-    if custom_objects and registered in custom_objects:
-        cls = custom_objects[registered]
-    else:
-        cls = _lookup(config["class_name"], custom_objects)
-    inner = config.get("config") or {}
-    if inspect.isclass(cls):
-        return cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
-    return cls
+    return registry.build_from_config("constraint", config, _lookup, custom_objects)
 
 
 def get(identifier):

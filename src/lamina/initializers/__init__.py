@@ -17,7 +17,6 @@ Example:
 from __future__ import annotations
 
 import inspect
-import types
 
 import numpy as np
 
@@ -38,7 +37,7 @@ from lamina.initializers._random import (
     VarianceScaling,
     compute_fans,
 )
-from lamina.utils.naming import to_snake_case, unknown_name_error
+from lamina.utils import registry
 
 _CLASSES = (
     Constant,
@@ -57,10 +56,7 @@ _CLASSES = (
     TruncatedNormal,
     VarianceScaling,
 )
-_REGISTRY: dict = {}
-for _cls in _CLASSES:
-    _REGISTRY[_cls.__name__] = _cls
-    _REGISTRY[to_snake_case(_cls.__name__)] = _cls
+_REGISTRY: dict = registry.by_class_name(_CLASSES)
 _REGISTRY.update(
     IdentityInitializer=Identity,
     OrthogonalInitializer=Orthogonal,
@@ -69,7 +65,6 @@ _REGISTRY.update(
     one=Ones,
     zero=Zeros,
 )
-del _cls
 
 # Keras's lower-case aliases of the classes.
 constant = Constant
@@ -90,11 +85,7 @@ variance_scaling = VarianceScaling
 
 
 def _lookup(name: str, custom_objects=None):
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    if name in _REGISTRY:
-        return _REGISTRY[name]
-    raise unknown_name_error("initializer", name, _REGISTRY)
+    return registry.lookup("initializer", name, _REGISTRY, custom_objects)
 
 
 def serialize(initializer) -> dict:
@@ -106,26 +97,13 @@ def serialize(initializer) -> dict:
         {'module': 'keras.initializers', 'class_name': 'Constant', 'config': {'value': 2.0}, \
 'registered_name': None}
     """
-    if isinstance(initializer, types.FunctionType):
-        return {
-            "module": initializer.__module__,
-            "class_name": "function",
-            "config": initializer.__name__,
-            "registered_name": initializer.__name__,
-        }
-    cls = type(initializer)
-    if not hasattr(initializer, "get_config"):
-        raise ValueError(
-            f"Cannot serialize the initializer {initializer!r}: it has no get_config(). "
-            "Subclass lamina.initializers.Initializer and implement get_config()."
-        )
-    builtin = _REGISTRY.get(cls.__name__) is cls
-    return {
-        "module": "keras.initializers" if builtin else cls.__module__,
-        "class_name": cls.__name__,
-        "config": initializer.get_config(),
-        "registered_name": None if builtin else cls.__name__,
-    }
+    return registry.serialize_object(
+        "initializer",
+        initializer,
+        "keras.initializers",
+        _REGISTRY,
+        fix="Subclass lamina.initializers.Initializer and implement get_config().",
+    )
 
 
 def deserialize(config, custom_objects=None):
@@ -141,30 +119,7 @@ def deserialize(config, custom_objects=None):
         >>> initializers.deserialize({"class_name": "RandomNormal", "config": {"stddev": 1.0}})
         RandomNormal(seed=None, mean=0.0, stddev=1.0)
     """
-    if isinstance(config, str):
-        config = {"class_name": config, "config": {}}
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            "An initializer config must be a name or a dict with a 'class_name' key. "
-            f"Got {config!r} instead."
-        )
-    if config["class_name"] == "function":
-        name = config.get("registered_name") or config.get("config")
-        if custom_objects and name in custom_objects:
-            return custom_objects[name]
-        raise ValueError(
-            f"The initializer function {name!r} is not built in. Pass it in "
-            f"custom_objects={{{name!r}: ...}} to load it."
-        )
-    registered = config.get("registered_name")
-    if custom_objects and registered in custom_objects:
-        cls = custom_objects[registered]
-    else:
-        cls = _lookup(config["class_name"], custom_objects)
-    inner = config.get("config") or {}
-    if inspect.isclass(cls):
-        return cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
-    return cls
+    return registry.build_from_config("initializer", config, _lookup, custom_objects)
 
 
 def get(identifier):

@@ -65,7 +65,20 @@ class RandomInitializer(Initializer):
         return standardize_shape(shape, name), standardize_dtype(dtype, name, float_only=True)
 
 
-class RandomNormal(RandomInitializer):
+class _NormalInitializer(RandomInitializer):
+    """Shared by the initializers with a ``mean`` and a ``stddev``."""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        self.mean = mean
+        self.stddev = stddev
+        super().__init__(seed=seed)
+
+    def get_config(self) -> dict:
+        """Return ``{"seed", "mean", "stddev"}``."""
+        return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
+
+
+class RandomNormal(_NormalInitializer):
     """Draw from a normal distribution ``N(mean, stddev**2)``.
 
     Args:
@@ -80,22 +93,13 @@ class RandomNormal(RandomInitializer):
         True
     """
 
-    def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        self.mean = mean
-        self.stddev = stddev
-        super().__init__(seed=seed)
-
     def __call__(self, shape, dtype=None) -> np.ndarray:
         """Return normal draws of ``shape`` in float ``dtype``."""
         shape, dt = self._prepare(shape, dtype)
         return self._generator().normal(self.mean, self.stddev, shape).astype(dt)
 
-    def get_config(self) -> dict:
-        """Return ``{"seed", "mean", "stddev"}``."""
-        return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
 
-
-class TruncatedNormal(RandomInitializer):
+class TruncatedNormal(_NormalInitializer):
     """Draw from ``N(mean, stddev**2)``, redrawing values more than ``2 * stddev`` from the mean.
 
     The result's standard deviation is about ``0.88 * stddev``.
@@ -112,20 +116,11 @@ class TruncatedNormal(RandomInitializer):
         True
     """
 
-    def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        self.mean = mean
-        self.stddev = stddev
-        super().__init__(seed=seed)
-
     def __call__(self, shape, dtype=None) -> np.ndarray:
         """Return truncated normal draws of ``shape`` in float ``dtype``."""
         shape, dt = self._prepare(shape, dtype)
         z = _truncated_standard_normal(self._generator(), shape)
         return (self.mean + self.stddev * z).astype(dt)
-
-    def get_config(self) -> dict:
-        """Return ``{"seed", "mean", "stddev"}``."""
-        return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
 
 
 class RandomUniform(RandomInitializer):

@@ -13,9 +13,8 @@ import inspect
 import numpy as np
 
 from lamina import config
-from lamina.autodiff import tape as _tape
 from lamina.autodiff.tensor import Tensor, Variable
-from lamina.layers.input_spec import InputSpec, KerasTensor, check_input
+from lamina.layers.input_spec import KerasTensor, check_input
 from lamina.utils import naming
 
 __all__ = ["Layer"]
@@ -153,13 +152,13 @@ class Layer:
         d = self.__dict__
         if "_layers" in d and not name.startswith("__"):
             if isinstance(value, Layer) and value is not self and name != "_parent":
-                if all(value is not l for l in d["_layers"]):
+                if all(value is not known for known in d["_layers"]):
                     d["_layers"].append(value)
             elif isinstance(value, (list, tuple)) and value and all(
                 isinstance(v, Layer) for v in value
             ) and not name.startswith("_"):
                 for v in value:
-                    if all(v is not l for l in d["_layers"]):
+                    if all(v is not known for known in d["_layers"]):
                         d["_layers"].append(v)
             elif isinstance(value, Variable) and not name.startswith("_"):
                 self._track_variable(value)

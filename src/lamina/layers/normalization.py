@@ -55,6 +55,31 @@ def _canonical_axes(layer, axis, ndim: int, input_shape) -> list:
     return sorted(out)
 
 
+def _int_or_int_list(layer_name: str, axis):
+    """``axis`` as an int or a list of ints, or a clear error naming ``layer_name``."""
+    if isinstance(axis, (list, tuple)):
+        if all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in axis):
+            return [int(a) for a in axis]
+    elif isinstance(axis, numbers.Integral) and not isinstance(axis, bool):
+        return int(axis)
+    raise TypeError(
+        f"The 'axis' argument of {layer_name} must be an int or a list of ints. "
+        f"Got axis={axis!r} instead."
+    )
+
+
+def _add_gamma_beta(layer, shape, scale: bool, center: bool) -> None:
+    """Create ``layer.gamma`` (if ``scale``) and ``layer.beta`` (if ``center``), in this order."""
+    if scale:
+        layer.gamma = layer.add_weight(
+            shape=shape, initializer=layer.gamma_initializer, regularizer=layer.gamma_regularizer,
+            constraint=layer.gamma_constraint, name="gamma")
+    if center:
+        layer.beta = layer.add_weight(
+            shape=shape, initializer=layer.beta_initializer, regularizer=layer.beta_regularizer,
+            constraint=layer.beta_constraint, name="beta")
+
+
 def _check_epsilon(layer_name: str, epsilon) -> float:
     if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not epsilon > 0:
         raise ValueError(
@@ -252,14 +277,7 @@ class BatchNormalization(Layer):
                 f"got input shape {_fmt_shape(input_shape)}."
             )
         shape = (size,)
-        if self.scale:
-            self.gamma = self.add_weight(
-                shape=shape, initializer=self.gamma_initializer, regularizer=self.gamma_regularizer,
-                constraint=self.gamma_constraint, name="gamma")
-        if self.center:
-            self.beta = self.add_weight(
-                shape=shape, initializer=self.beta_initializer, regularizer=self.beta_regularizer,
-                constraint=self.beta_constraint, name="beta")
+        _add_gamma_beta(self, shape, self.scale, self.center)
         self.moving_mean = self.add_weight(
             shape=shape, initializer=self.moving_mean_initializer, trainable=False,
             name="moving_mean")
@@ -391,20 +409,7 @@ class LayerNormalization(Layer):
                 stacklevel=2,
             )
         super().__init__(**kwargs)
-        if isinstance(axis, (list, tuple)):
-            if not all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in axis):
-                raise TypeError(
-                    "The 'axis' argument of LayerNormalization must be an int or a list of "
-                    f"ints. Got axis={axis!r} instead."
-                )
-            self.axis = [int(a) for a in axis]
-        elif isinstance(axis, numbers.Integral) and not isinstance(axis, bool):
-            self.axis = int(axis)
-        else:
-            raise TypeError(
-                "The 'axis' argument of LayerNormalization must be an int or a list of ints. "
-                f"Got axis={axis!r} instead."
-            )
+        self.axis = _int_or_int_list("LayerNormalization", axis)
         self.epsilon = _check_epsilon("LayerNormalization", epsilon)
         self.center = bool(center)
         self.scale = bool(scale)
@@ -430,14 +435,9 @@ class LayerNormalization(Layer):
             )
         # Keras 3.15 stores the axis as a sorted list once built.
         self.axis = sorted(self.axis) if isinstance(self.axis, list) else [self.axis]
-        if self.scale or self.rms_scaling:
-            self.gamma = self.add_weight(
-                shape=shape, initializer=self.gamma_initializer, regularizer=self.gamma_regularizer,
-                constraint=self.gamma_constraint, name="gamma")
-        if self.center and not self.rms_scaling:
-            self.beta = self.add_weight(
-                shape=shape, initializer=self.beta_initializer, regularizer=self.beta_regularizer,
-                constraint=self.beta_constraint, name="beta")
+        _add_gamma_beta(
+            self, shape, scale=self.scale or self.rms_scaling,
+            center=self.center and not self.rms_scaling)
         self.built = True
 
     def _broadcast(self, t, ndim):
@@ -502,20 +502,7 @@ class UnitNormalization(Layer):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(axis, (list, tuple)):
-            if not all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in axis):
-                raise TypeError(
-                    "The 'axis' argument of UnitNormalization must be an int or a list of ints. "
-                    f"Got axis={axis!r} instead."
-                )
-            self.axis = [int(a) for a in axis]
-        elif isinstance(axis, numbers.Integral) and not isinstance(axis, bool):
-            self.axis = int(axis)
-        else:
-            raise TypeError(
-                "The 'axis' argument of UnitNormalization must be an int or a list of ints. "
-                f"Got axis={axis!r} instead."
-            )
+        self.axis = _int_or_int_list("UnitNormalization", axis)
 
     def call(self, inputs):
         axes = _canonical_axes(self, self.axis, len(inputs.shape), inputs.shape)

@@ -133,6 +133,11 @@ class _NoiseLayer(Layer):
         """The generator this layer draws from: its own (from ``seed``) or lamina's global one."""
         return lamina_random.make_generator(self.seed_generator)
 
+    def _normal_noise(self, input_shape, stddev, dtype) -> np.ndarray:
+        """``stddev * N(0, 1)`` of ``input_shape``: drawn in float32, scaled in ``dtype``."""
+        z = self.generator().standard_normal(tuple(input_shape), dtype=np.float32)
+        return np.multiply(z, np.asarray(stddev, dtype=dtype), dtype=dtype)
+
     def is_active(self, training) -> bool:
         """Whether a call with this ``training`` flag adds noise."""
         raise NotImplementedError
@@ -325,8 +330,7 @@ class GaussianNoise(_NoiseLayer):
 
     def draw_noise(self, input_shape, dtype) -> np.ndarray:
         """The additive noise ``stddev * N(0, 1)`` for inputs of ``input_shape``."""
-        z = self.generator().standard_normal(tuple(input_shape), dtype=np.float32)
-        return np.multiply(z, np.asarray(self.stddev, dtype=dtype), dtype=dtype)
+        return self._normal_noise(input_shape, self.stddev, dtype)
 
     def call(self, inputs, training=False):
         if not self.is_active(training):
@@ -368,8 +372,7 @@ class GaussianDropout(_NoiseLayer):
     def draw_noise(self, input_shape, dtype) -> np.ndarray:
         """The multiplier ``1 + sqrt(rate / (1 - rate)) * N(0, 1)`` for ``input_shape``."""
         stddev = math.sqrt(self.rate / (1.0 - self.rate))
-        z = self.generator().standard_normal(tuple(input_shape), dtype=np.float32)
-        z = np.multiply(z, np.asarray(stddev, dtype=dtype), dtype=dtype)
+        z = self._normal_noise(input_shape, stddev, dtype)
         z += np.asarray(1.0, dtype=dtype)
         return z
 

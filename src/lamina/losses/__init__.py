@@ -58,7 +58,7 @@ from lamina.losses.losses import (
     sparse_categorical_crossentropy,
     squared_hinge,
 )
-from lamina.utils import naming
+from lamina.utils import registry
 
 __all__ = [
     "Loss",
@@ -120,15 +120,11 @@ _ALIASES = {
 _ALIASES.update({k.upper(): v for k, v in _ALIASES.items() if len(k) <= 4})
 _OBJECTS.update({alias: _OBJECTS[target] for alias, target in _ALIASES.items()})
 _NOT_BY_NAME = {"Loss", "LossFunctionWrapper"}  # abstract: they need a call or a fn
+_VALID_NAMES = [n for n in _OBJECTS if n not in _NOT_BY_NAME and not n.isupper()]
 
 
 def _lookup(name: str, custom_objects=None):
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    if name in _OBJECTS:
-        return _OBJECTS[name]
-    valid = [n for n in _OBJECTS if n not in _NOT_BY_NAME and not n.isupper()]
-    raise naming.unknown_name_error("loss", name, valid)
+    return registry.lookup("loss", name, _OBJECTS, custom_objects, valid=_VALID_NAMES)
 
 
 def serialize(loss) -> dict | None:
@@ -147,14 +143,7 @@ def serialize(loss) -> dict | None:
     if loss is None:
         return None
     if isinstance(loss, Loss):
-        cls = type(loss)
-        builtin = _OBJECTS.get(cls.__name__) is cls
-        return {
-            "module": "keras.losses" if builtin else cls.__module__,
-            "class_name": cls.__name__,
-            "config": loss.get_config(),
-            "registered_name": None if builtin else cls.__name__,
-        }
+        return registry.object_config(loss, "keras.losses", _OBJECTS)
     if inspect.isfunction(loss):
         if loss.__name__ == "<lambda>":
             raise ValueError(

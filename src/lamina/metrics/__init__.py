@@ -83,7 +83,7 @@ from lamina.metrics.regression_metrics import (
     RootMeanSquaredError,
     cosine_similarity,
 )
-from lamina.utils import naming
+from lamina.utils import naming, registry
 
 _CLASSES = [
     Metric,
@@ -176,10 +176,7 @@ _LOSS_FUNCTIONS.update(
 
 # Names ``get`` accepts: every class by its name and its snake_case name, and Keras's
 # short aliases (which give metric objects, not functions).
-_OBJECTS: dict = {}
-for _cls in _CLASSES:
-    _OBJECTS[_cls.__name__] = _cls
-    _OBJECTS[naming.to_snake_case(_cls.__name__)] = _cls
+_OBJECTS: dict = registry.by_class_name(_CLASSES)
 _OBJECTS.update(
     {
         "bce": BinaryCrossentropy,
@@ -335,14 +332,7 @@ def serialize(metric) -> dict:
         ('BinaryAccuracy', 0.7)
     """
     if isinstance(metric, Metric):
-        cls = type(metric)
-        builtin = _OBJECTS.get(cls.__name__) is cls
-        return {
-            "module": "keras.metrics" if builtin else cls.__module__,
-            "class_name": cls.__name__,
-            "config": metric.get_config(),
-            "registered_name": None if builtin else cls.__name__,
-        }
+        return registry.object_config(metric, "keras.metrics", _OBJECTS)
     if callable(metric):
         return serialize_function(metric)
     raise TypeError(

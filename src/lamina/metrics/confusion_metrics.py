@@ -254,6 +254,25 @@ def update_confusion_matrix(
             value += count
 
 
+_COUNT_VARIABLES = ("true_positives", "false_positives", "true_negatives", "false_negatives")
+
+
+def _add_count_variables(metric, shape) -> None:
+    """Give ``metric`` the four count variables (``true_positives``, ...) of ``shape``."""
+    for name in _COUNT_VARIABLES:
+        setattr(metric, name, metric.add_variable(shape, dtype=metric.dtype, name=name))
+
+
+def _count_variables(metric) -> dict:
+    """The four count variables of ``metric``, keyed for ``update_confusion_matrix``."""
+    return {
+        TP: metric.true_positives,
+        TN: metric.true_negatives,
+        FP: metric.false_positives,
+        FN: metric.false_negatives,
+    }
+
+
 # ---------------------------------------------------------------------------
 # Single counts
 
@@ -476,7 +495,23 @@ class Recall(_PrecisionRecallBase):
 
 
 class _SensitivitySpecificityBase(Metric):
+    """The best value of one rate among the thresholds where another reaches ``value``.
+
+    A subclass names the constructor argument that holds ``value`` in
+    ``_argument`` (it is validated, stored and configured under that name)
+    and picks the two rates in ``result``.
+    """
+
+    _argument = ""
+
     def __init__(self, value, num_thresholds=200, class_id=None, name=None, dtype=None):
+        if not 0 <= value <= 1:
+            raise ValueError(
+                f"The '{self._argument}' argument of {type(self).__name__} must be in [0, 1]. "
+                f"Got {value!r} instead."
+            )
+        setattr(self, self._argument, value)
+        self.num_thresholds = num_thresholds
         super().__init__(name=name, dtype=dtype)
         self._direction = "up"
         if num_thresholds <= 0:
@@ -493,21 +528,12 @@ class _SensitivitySpecificityBase(Metric):
             inner = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
             self.thresholds = [0.0] + inner + [1.0]
             self._thresholds_distributed_evenly = True
-        shape = (len(self.thresholds),)
-        self.true_positives = self.add_variable(shape, dtype=self.dtype, name="true_positives")
-        self.false_positives = self.add_variable(shape, dtype=self.dtype, name="false_positives")
-        self.true_negatives = self.add_variable(shape, dtype=self.dtype, name="true_negatives")
-        self.false_negatives = self.add_variable(shape, dtype=self.dtype, name="false_negatives")
+        _add_count_variables(self, (len(self.thresholds),))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         """Add the batch's confusion counts at every threshold."""
         update_confusion_matrix(
-            {
-                TP: self.true_positives,
-                TN: self.true_negatives,
-                FP: self.false_positives,
-                FN: self.false_negatives,
-            },
+            _count_variables(self),
             y_true,
             y_pred,
             self.thresholds,
@@ -531,7 +557,12 @@ class _SensitivitySpecificityBase(Metric):
         return Tensor(np.asarray(best, dtype=self._np_dtype))
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "class_id": self.class_id}
+        return {
+            **super().get_config(),
+            "class_id": self.class_id,
+            "num_thresholds": self.num_thresholds,
+            self._argument: getattr(self, self._argument),
+        }
 
 
 class SensitivityAtSpecificity(_SensitivitySpecificityBase):
@@ -552,14 +583,9 @@ class SensitivityAtSpecificity(_SensitivitySpecificityBase):
         0.5
     """
 
+    _argument = "specificity"
+
     def __init__(self, specificity, num_thresholds=200, class_id=None, name=None, dtype=None):
-        if not 0 <= specificity <= 1:
-            raise ValueError(
-                "The 'specificity' argument of SensitivityAtSpecificity must be in [0, 1]. "
-                f"Got {specificity!r} instead."
-            )
-        self.specificity = specificity
-        self.num_thresholds = num_thresholds
         super().__init__(
             specificity, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype
         )
@@ -568,13 +594,6 @@ class SensitivityAtSpecificity(_SensitivitySpecificityBase):
         """The sensitivity at the required specificity."""
         rates = self._rates()
         return self._max_under_constraint(rates["specificity"], rates["sensitivity"])
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "num_thresholds": self.num_thresholds,
-            "specificity": self.specificity,
-        }
 
 
 class SpecificityAtSensitivity(_SensitivitySpecificityBase):
@@ -595,14 +614,9 @@ class SpecificityAtSensitivity(_SensitivitySpecificityBase):
         0.6667
     """
 
+    _argument = "sensitivity"
+
     def __init__(self, sensitivity, num_thresholds=200, class_id=None, name=None, dtype=None):
-        if not 0 <= sensitivity <= 1:
-            raise ValueError(
-                "The 'sensitivity' argument of SpecificityAtSensitivity must be in [0, 1]. "
-                f"Got {sensitivity!r} instead."
-            )
-        self.sensitivity = sensitivity
-        self.num_thresholds = num_thresholds
         super().__init__(
             sensitivity, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype
         )
@@ -611,13 +625,6 @@ class SpecificityAtSensitivity(_SensitivitySpecificityBase):
         """The specificity at the required sensitivity."""
         rates = self._rates()
         return self._max_under_constraint(rates["sensitivity"], rates["specificity"])
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "num_thresholds": self.num_thresholds,
-            "sensitivity": self.sensitivity,
-        }
 
 
 class PrecisionAtRecall(_SensitivitySpecificityBase):
@@ -638,14 +645,9 @@ class PrecisionAtRecall(_SensitivitySpecificityBase):
         0.5
     """
 
+    _argument = "recall"
+
     def __init__(self, recall, num_thresholds=200, class_id=None, name=None, dtype=None):
-        if not 0 <= recall <= 1:
-            raise ValueError(
-                "The 'recall' argument of PrecisionAtRecall must be in [0, 1]. "
-                f"Got {recall!r} instead."
-            )
-        self.recall = recall
-        self.num_thresholds = num_thresholds
         super().__init__(
             recall, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype
         )
@@ -654,13 +656,6 @@ class PrecisionAtRecall(_SensitivitySpecificityBase):
         """The precision at the required recall."""
         rates = self._rates()
         return self._max_under_constraint(rates["sensitivity"], rates["precision"])
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "num_thresholds": self.num_thresholds,
-            "recall": self.recall,
-        }
 
 
 class RecallAtPrecision(_SensitivitySpecificityBase):
@@ -681,14 +676,9 @@ class RecallAtPrecision(_SensitivitySpecificityBase):
         0.5
     """
 
+    _argument = "precision"
+
     def __init__(self, precision, num_thresholds=200, class_id=None, name=None, dtype=None):
-        if not 0 <= precision <= 1:
-            raise ValueError(
-                "The 'precision' argument of RecallAtPrecision must be in [0, 1]. "
-                f"Got {precision!r} instead."
-            )
-        self.precision = precision
-        self.num_thresholds = num_thresholds
         super().__init__(
             precision, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype
         )
@@ -697,13 +687,6 @@ class RecallAtPrecision(_SensitivitySpecificityBase):
         """The recall at the required precision."""
         rates = self._rates()
         return self._max_under_constraint(rates["precision"], rates["sensitivity"])
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "num_thresholds": self.num_thresholds,
-            "precision": self.precision,
-        }
 
 
 # ---------------------------------------------------------------------------
@@ -835,18 +818,7 @@ class AUC(Metric):
         else:
             variable_shape = (self.num_thresholds,)
         self._build_input_shape = shape
-        self.true_positives = self.add_variable(
-            variable_shape, dtype=self.dtype, name="true_positives"
-        )
-        self.false_positives = self.add_variable(
-            variable_shape, dtype=self.dtype, name="false_positives"
-        )
-        self.true_negatives = self.add_variable(
-            variable_shape, dtype=self.dtype, name="true_negatives"
-        )
-        self.false_negatives = self.add_variable(
-            variable_shape, dtype=self.dtype, name="false_negatives"
-        )
+        _add_count_variables(self, variable_shape)
         self._built = True
 
     def update_state(self, y_true, y_pred, sample_weight=None):
@@ -858,12 +830,7 @@ class AUC(Metric):
             # sigmoid(x) = (1 + tanh(x / 2)) / 2: no overflow for large |x|.
             y_pred = 0.5 * (1.0 + np.tanh(0.5 * y_pred.astype(self._np_dtype)))
         update_confusion_matrix(
-            {
-                TP: self.true_positives,
-                TN: self.true_negatives,
-                FP: self.false_positives,
-                FN: self.false_negatives,
-            },
+            _count_variables(self),
             y_true,
             y_pred,
             self._thresholds,

@@ -180,7 +180,29 @@ def _categorical_hinge(y_true, y_pred):
 # Classes
 
 
-class BinaryCrossentropy(MeanMetricWrapper):
+class _LossMetric(MeanMetricWrapper):
+    """The running mean of one of the kernels above (lower is better).
+
+    The keyword arguments go to the kernel on every update and are kept as
+    attributes of the same names; the config is ``name``, ``dtype`` and these
+    arguments, as in Keras (the kernel itself is implied by the class).
+    """
+
+    def __init__(self, fn, name, dtype, **kwargs):
+        super().__init__(fn, name=name, dtype=dtype, **kwargs)
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+        self._direction = "down"
+
+    def get_config(self) -> dict:
+        return {
+            "name": self.name,
+            "dtype": self.dtype,
+            **{key: getattr(self, key) for key in self._fn_kwargs},
+        }
+
+
+class BinaryCrossentropy(_LossMetric):
     """Mean binary cross-entropy between 0/1 labels and predicted probabilities.
 
     ``value = -mean(y * log(p) + (1 - y) * log(1 - p), axis=-1)``, with ``p``
@@ -210,20 +232,9 @@ class BinaryCrossentropy(MeanMetricWrapper):
             from_logits=from_logits,
             label_smoothing=label_smoothing,
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self._direction = "down"
-
-    def get_config(self) -> dict:
-        return {
-            "name": self.name,
-            "dtype": self.dtype,
-            "from_logits": self.from_logits,
-            "label_smoothing": self.label_smoothing,
-        }
 
 
-class CategoricalCrossentropy(MeanMetricWrapper):
+class CategoricalCrossentropy(_LossMetric):
     """Mean categorical cross-entropy between one-hot labels and predicted probabilities.
 
     ``value = -sum(y * log(p), axis)``, with ``p = y_pred / sum(y_pred)`` clipped to
@@ -260,22 +271,9 @@ class CategoricalCrossentropy(MeanMetricWrapper):
             label_smoothing=label_smoothing,
             axis=axis,
         )
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-        self._direction = "down"
-
-    def get_config(self) -> dict:
-        return {
-            "name": self.name,
-            "dtype": self.dtype,
-            "from_logits": self.from_logits,
-            "label_smoothing": self.label_smoothing,
-            "axis": self.axis,
-        }
 
 
-class SparseCategoricalCrossentropy(MeanMetricWrapper):
+class SparseCategoricalCrossentropy(_LossMetric):
     """Mean cross-entropy between integer labels and predicted class probabilities.
 
     ``value = -log(p[y])`` with ``p`` clipped to ``[eps, 1 - eps]`` and renormalised
@@ -313,10 +311,6 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
             ignore_class=ignore_class,
             axis=axis,
         )
-        self.from_logits = from_logits
-        self.ignore_class = ignore_class
-        self.axis = axis
-        self._direction = "down"
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         """Add the batch's cross-entropies to the running mean."""
@@ -329,17 +323,8 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
             sample_weight = weights * mask
         self._accumulate(values, sample_weight)
 
-    def get_config(self) -> dict:
-        return {
-            "name": self.name,
-            "dtype": self.dtype,
-            "from_logits": self.from_logits,
-            "ignore_class": self.ignore_class,
-            "axis": self.axis,
-        }
 
-
-class KLDivergence(MeanMetricWrapper):
+class KLDivergence(_LossMetric):
     """Mean Kullback-Leibler divergence ``sum(y * log(y / p), axis=-1)``, both clipped to [eps, 1].
 
     Args:
@@ -356,13 +341,9 @@ class KLDivergence(MeanMetricWrapper):
 
     def __init__(self, name="kl_divergence", dtype=None):
         super().__init__(_kl_divergence, name=name, dtype=dtype)
-        self._direction = "down"
-
-    def get_config(self) -> dict:
-        return {"name": self.name, "dtype": self.dtype}
 
 
-class Poisson(MeanMetricWrapper):
+class Poisson(_LossMetric):
     """Mean Poisson deviance term ``mean(y_pred - y_true * log(y_pred + eps), axis=-1)``.
 
     Args:
@@ -379,13 +360,9 @@ class Poisson(MeanMetricWrapper):
 
     def __init__(self, name="poisson", dtype=None):
         super().__init__(_poisson, name=name, dtype=dtype)
-        self._direction = "down"
-
-    def get_config(self) -> dict:
-        return {"name": self.name, "dtype": self.dtype}
 
 
-class Hinge(MeanMetricWrapper):
+class Hinge(_LossMetric):
     """Mean hinge loss ``mean(max(1 - y * y_pred, 0), axis=-1)``; 0/1 labels become -1/1.
 
     Args:
@@ -402,13 +379,9 @@ class Hinge(MeanMetricWrapper):
 
     def __init__(self, name="hinge", dtype=None):
         super().__init__(_hinge, name=name, dtype=dtype)
-        self._direction = "down"
-
-    def get_config(self) -> dict:
-        return {"name": self.name, "dtype": self.dtype}
 
 
-class SquaredHinge(MeanMetricWrapper):
+class SquaredHinge(_LossMetric):
     """Mean squared hinge loss ``mean(max(1 - y * y_pred, 0) ** 2, axis=-1)``.
 
     Args:
@@ -425,13 +398,9 @@ class SquaredHinge(MeanMetricWrapper):
 
     def __init__(self, name="squared_hinge", dtype=None):
         super().__init__(_squared_hinge, name=name, dtype=dtype)
-        self._direction = "down"
-
-    def get_config(self) -> dict:
-        return {"name": self.name, "dtype": self.dtype}
 
 
-class CategoricalHinge(MeanMetricWrapper):
+class CategoricalHinge(_LossMetric):
     """Mean categorical hinge ``max(max((1 - y) * y_pred) - sum(y * y_pred) + 1, 0)``.
 
     Args:
@@ -448,7 +417,3 @@ class CategoricalHinge(MeanMetricWrapper):
 
     def __init__(self, name="categorical_hinge", dtype=None):
         super().__init__(_categorical_hinge, name=name, dtype=dtype)
-        self._direction = "down"
-
-    def get_config(self) -> dict:
-        return {"name": self.name, "dtype": self.dtype}

@@ -79,7 +79,7 @@ class Functional(Model):
             visit(out)
         # One step per layer call: a call with several outputs appears once.
         steps, done = [], set()
-        for layer, layer_inputs, t in order:
+        for layer, layer_inputs, _ in order:
             key = (id(layer), id(layer_inputs))
             if key in done:
                 continue

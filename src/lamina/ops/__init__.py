@@ -23,7 +23,7 @@ import numpy as np
 from lamina import config
 from lamina.autodiff.tape import apply, as_input_array
 from lamina.autodiff.tape import stop_gradient as _stop_gradient
-from lamina.autodiff.tensor import Tensor, Variable, to_array
+from lamina.autodiff.tensor import Tensor, to_array
 from lamina.ops import _primitives as P
 
 _builtin_max = builtins.max

@@ -21,7 +21,7 @@ from lamina.optimizers.nadam import Nadam
 from lamina.optimizers.optimizer import Optimizer
 from lamina.optimizers.rmsprop import RMSprop
 from lamina.optimizers.sgd import SGD
-from lamina.utils import naming
+from lamina.utils import naming, registry
 
 __all__ = [
     "Optimizer",
@@ -41,6 +41,7 @@ __all__ = [
 
 _BUILTIN = (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam)
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in _BUILTIN}
+_BY_CLASS_NAME = {cls.__name__: cls for cls in _BUILTIN}
 
 
 def serialize(optimizer) -> dict:
@@ -58,14 +59,7 @@ def serialize(optimizer) -> dict:
         raise ValueError(
             f"optimizers.serialize expects an Optimizer instance; got {type(optimizer).__name__}."
         )
-    cls = type(optimizer)
-    builtin = ALL_OBJECTS_DICT.get(cls.__name__.lower()) is cls
-    return {
-        "module": "keras.optimizers" if builtin else cls.__module__,
-        "class_name": cls.__name__,
-        "config": optimizer.get_config(),
-        "registered_name": None if builtin else cls.__name__,
-    }
+    return registry.object_config(optimizer, "keras.optimizers", _BY_CLASS_NAME)
 
 
 def deserialize(config, custom_objects=None) -> Optimizer:

@@ -21,7 +21,7 @@ import numpy as np
 
 from lamina import config
 from lamina.autodiff.tensor import Tensor, to_array
-from lamina.utils import naming
+from lamina.utils import naming, registry
 
 __all__ = [
     "LearningRateSchedule",
@@ -125,7 +125,40 @@ def _check_number(schedule: str, name: str, value, allow_none: bool = False) -> 
 # -- schedules ---------------------------------------------------------------
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _RateDecay(LearningRateSchedule):
+    """Shared by the schedules that decay by ``decay_rate`` over ``decay_steps`` steps."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase, name):
+        schedule = type(self).__name__
+        _check_number(schedule, "initial_learning_rate", initial_learning_rate)
+        _check_positive(schedule, "decay_steps", decay_steps)
+        _check_number(schedule, "decay_rate", decay_rate)
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.decay_rate = decay_rate
+        self.staircase = staircase
+        self.name = name
+
+    def _progress(self, step):
+        """``(dtype, initial rate, step / decay_steps)``, the ratio floored with ``staircase``."""
+        dt = _dtype_of(self.initial_learning_rate)
+        lr0 = np.asarray(self.initial_learning_rate, dtype=dt)
+        p = _step_array(step, dt) / dt.type(self.decay_steps)
+        if self.staircase:
+            p = np.floor(p)
+        return dt, lr0, p
+
+    def get_config(self) -> dict:
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
+
+
+class ExponentialDecay(_RateDecay):
     """Exponential decay: the rate shrinks by ``decay_rate`` every ``decay_steps`` steps.
 
     ``lr(step) = initial_learning_rate * decay_rate ** (step / decay_steps)``; with
@@ -153,34 +186,14 @@ class ExponentialDecay(LearningRateSchedule):
         staircase=False,
         name="ExponentialDecay",
     ):
-        _check_number("ExponentialDecay", "initial_learning_rate", initial_learning_rate)
-        _check_positive("ExponentialDecay", "decay_steps", decay_steps)
-        _check_number("ExponentialDecay", "decay_rate", decay_rate)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def __call__(self, step):
-        dt = _dtype_of(self.initial_learning_rate)
-        lr0 = np.asarray(self.initial_learning_rate, dtype=dt)
-        p = _step_array(step, dt) / dt.type(self.decay_steps)
-        if self.staircase:
-            p = np.floor(p)
+        dt, lr0, p = self._progress(step)
         return _result(lr0 * np.power(dt.type(self.decay_rate), p))
 
-    def get_config(self) -> dict:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
 
-
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_RateDecay):
     """Inverse-time decay: ``lr(step) = initial_learning_rate / (1 + decay_rate * step / decay_steps)``.
 
     With ``staircase=True``, ``step / decay_steps`` is rounded down. Keras 2's
@@ -208,32 +221,12 @@ class InverseTimeDecay(LearningRateSchedule):
         staircase=False,
         name="InverseTimeDecay",
     ):
-        _check_number("InverseTimeDecay", "initial_learning_rate", initial_learning_rate)
-        _check_positive("InverseTimeDecay", "decay_steps", decay_steps)
-        _check_number("InverseTimeDecay", "decay_rate", decay_rate)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def __call__(self, step):
-        dt = _dtype_of(self.initial_learning_rate)
-        lr0 = np.asarray(self.initial_learning_rate, dtype=dt)
-        p = _step_array(step, dt) / dt.type(self.decay_steps)
-        if self.staircase:
-            p = np.floor(p)
+        dt, lr0, p = self._progress(step)
         denom = dt.type(1) + dt.type(self.decay_rate) * p
         return _result(lr0 / denom)
-
-    def get_config(self) -> dict:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -535,14 +528,7 @@ def serialize(learning_rate_schedule) -> dict:
             "schedules.serialize expects a LearningRateSchedule; got "
             f"{type(learning_rate_schedule).__name__}."
         )
-    cls = type(learning_rate_schedule)
-    builtin = _BUILTIN.get(cls.__name__) is cls
-    return {
-        "module": "keras.optimizers.schedules" if builtin else cls.__module__,
-        "class_name": cls.__name__,
-        "config": learning_rate_schedule.get_config(),
-        "registered_name": None if builtin else cls.__name__,
-    }
+    return registry.object_config(learning_rate_schedule, "keras.optimizers.schedules", _BUILTIN)
 
 
 def deserialize(config, custom_objects=None) -> LearningRateSchedule:

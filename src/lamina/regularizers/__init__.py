@@ -14,17 +14,13 @@ Example:
 from __future__ import annotations
 
 import inspect
-import types
 
 from lamina.regularizers._regularizers import L1, L1L2, L2, OrthogonalRegularizer, Regularizer
-from lamina.utils.naming import to_snake_case, unknown_name_error
+from lamina.utils import registry
 
 _CLASSES = (L1, L2, L1L2, OrthogonalRegularizer)
-_REGISTRY: dict = {}
-for _cls in _CLASSES:
-    _REGISTRY[_cls.__name__] = _cls
-    _REGISTRY[to_snake_case(_cls.__name__)] = _cls  # "l1", "l2", "l1l2", "orthogonal_regularizer"
-del _cls
+# "L1", "l1", "L1L2", "l1l2", "OrthogonalRegularizer", "orthogonal_regularizer", ...
+_REGISTRY: dict = registry.by_class_name(_CLASSES)
 
 # Keras's lower-case aliases of the classes.
 l1 = L1
@@ -42,11 +38,7 @@ _NAMES = (*_REGISTRY, "l1_l2")
 
 
 def _lookup(name: str, custom_objects=None):
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    if name in _REGISTRY:
-        return _REGISTRY[name]
-    raise unknown_name_error("regularizer", name, _NAMES)
+    return registry.lookup("regularizer", name, _REGISTRY, custom_objects, valid=_NAMES)
 
 
 def serialize(regularizer):
@@ -60,26 +52,13 @@ def serialize(regularizer):
     """
     if regularizer is None:
         return None
-    if isinstance(regularizer, types.FunctionType):
-        return {
-            "module": regularizer.__module__,
-            "class_name": "function",
-            "config": regularizer.__name__,
-            "registered_name": regularizer.__name__,
-        }
-    if not hasattr(regularizer, "get_config"):
-        raise ValueError(
-            f"Cannot serialize the regularizer {regularizer!r}: it has no get_config(). "
-            "Subclass lamina.regularizers.Regularizer and implement get_config()."
-        )
-    cls = type(regularizer)
-    builtin = _REGISTRY.get(cls.__name__) is cls
-    return {
-        "module": "keras.regularizers" if builtin else cls.__module__,
-        "class_name": cls.__name__,
-        "config": regularizer.get_config(),
-        "registered_name": None if builtin else cls.__name__,
-    }
+    return registry.serialize_object(
+        "regularizer",
+        regularizer,
+        "keras.regularizers",
+        _REGISTRY,
+        fix="Subclass lamina.regularizers.Regularizer and implement get_config().",
+    )
 
 
 def deserialize(config, custom_objects=None):
@@ -95,32 +74,10 @@ def deserialize(config, custom_objects=None):
         >>> regularizers.deserialize({"class_name": "L1", "config": {"l1": 0.3}})
         L1(l1=0.3)
     """
-    if isinstance(config, str):
-        if config == "l1_l2" and not (custom_objects and config in custom_objects):
+    if isinstance(config, str) and config == "l1_l2":
+        if not (custom_objects and config in custom_objects):
             return _l1_l2_default()
-        config = {"class_name": config, "config": {}}
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            "A regularizer config must be a name or a dict with a 'class_name' key. "
-            f"Got {config!r} instead."
-        )
-    registered = config.get("registered_name")
-    if config["class_name"] == "function":
-        name = registered or config.get("config")
-        if custom_objects and name in custom_objects:
-            return custom_objects[name]
-        raise ValueError(
-            f"The regularizer function {name!r} is not built in. Pass it in "
-            f"custom_objects={{{name!r}: ...}} to load it."
-        )
-    if custom_objects and registered in custom_objects:
-        cls = custom_objects[registered]
-    else:
-        cls = _lookup(config["class_name"], custom_objects)
-    inner = config.get("config") or {}
-    if inspect.isclass(cls):
-        return cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
-    return cls
+    return registry.build_from_config("regularizer", config, _lookup, custom_objects)
 
 
 def get(identifier):

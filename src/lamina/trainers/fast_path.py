@@ -517,7 +517,7 @@ class _FusedStep:
         if self.deferred:
             h = probs  # the model's output, for the metrics
         if self.penalties:
-            for v, gv, (val_fn, grad_fn) in self.penalties:
+            for v, _, (val_fn, _) in self.penalties:
                 value += val_fn(v.value)
         if self.frozen_penalties:
             for v, (val_fn, _) in self.frozen_penalties:
@@ -525,7 +525,7 @@ class _FusedStep:
         for kernel, need_dx in self.backward_order:
             g = kernel.backward(g, need_dx)
         if self.penalties:
-            for v, gv, (val_fn, grad_fn) in self.penalties:
+            for v, gv, (_, grad_fn) in self.penalties:
                 grad_fn(v.value, gv)
         self.optimizer.apply_flat(self.flat_grad)  # also applies the variables' constraints
         self.tracker.update_state(value, sample_weight=h.shape[0])

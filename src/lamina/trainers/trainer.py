@@ -101,7 +101,8 @@ class Trainer:
             >>> model = lamina.Sequential([lamina.layers.Dense(1, input_shape=[3])])
             >>> model.compile(optimizer="adam", loss="mae")
         """
-        from lamina import losses, metrics as metrics_module, optimizers
+        from lamina import losses, optimizers
+        from lamina import metrics as metrics_module
 
         for old, new in (("lr", "learning_rate"), ("sample_weight_mode", None),
                          ("target_tensors", None), ("experimental_run_tf_function", None)):
