@@ -299,3 +299,30 @@ def test_fused_predict_matches_the_layer_by_layer_forward():
     np.testing.assert_allclose(fused, model(x).numpy(), rtol=1e-6, atol=1e-7)
     model.pop()
     assert model.predict(x, verbose=0).shape == (70, 5)  # the stack changed: rebuilt
+
+
+@pytest.mark.parametrize("loss,units,activation", [
+    ("sparse_categorical_crossentropy", 3, "softmax"), ("mae", 1, None),
+    ("binary_crossentropy", 1, "sigmoid"), ("mse", 2, "tanh"),
+])
+def test_fused_evaluate_matches_test_step(loss, units, activation):
+    x, y = class_data(classes=2 if units == 1 else 3)
+    if loss in ("mse",):
+        y = np.stack([y, y], axis=1).astype("float32")
+    keras.utils.set_random_seed(5)
+    model = keras.Sequential([
+        keras.Input((4,)),
+        layers.Dense(8, activation="relu", kernel_regularizer=keras.regularizers.l2(0.01)),
+        layers.Dropout(0.3), layers.BatchNormalization(),
+        layers.Dense(units, activation=activation),
+    ])
+    model.compile(optimizer="adam", loss=loss,
+                  metrics=["accuracy"] if "crossentropy" in loss else ["mae"])
+    model.fit(x, y, epochs=1, verbose=0)
+    fused = model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
+    assert model.__dict__["_compiled_test"] is not model.test_step
+    model.__dict__["_compiled_test"] = model.test_step
+    generic = model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
+    assert fused.keys() == generic.keys()
+    for key in fused:
+        np.testing.assert_allclose(fused[key], generic[key], rtol=1e-5, atol=1e-7)

@@ -105,6 +105,7 @@ class Sequential(Model):
         self.built = False
         self._compiled_step = None
         self.__dict__["_compiled_predict"] = None
+        self.__dict__["_compiled_test"] = None
 
     def _layers_list(self) -> list:
         return [layer for layer in self._layers if not isinstance(layer, InputLayer)]

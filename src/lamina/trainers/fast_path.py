@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["build", "build_predict", "consolidate", "register_kernel"]
+__all__ = ["build", "build_predict", "build_test", "consolidate", "register_kernel"]
 
 _KERNELS: dict = {}
 
@@ -432,6 +432,50 @@ def build_predict(model):
         return h
 
     return run
+
+
+def build_test(model):
+    """A fused ``test_step`` (loss and metrics, no weight update) for ``model``, or ``None``."""
+    layers = _fusable_layers(model)
+    kind = _loss_kind(model._loss_fn) if layers is not None else None
+    if kind is None:
+        return None
+    penalties = []
+    for v in model.weights:
+        if v.regularizer is not None:
+            fn = _penalty_fn(v.regularizer)
+            if fn is None:
+                return None
+            penalties.append((v, fn[0]))
+    kernels = [_KERNELS[type(layer)](layer, {}) for layer in layers]
+    loss_kind, options = kind
+    dtype = np.dtype(model.dtype)
+    loss = _LossKernel(loss_kind, options, dtype)
+    last = kernels[-1]
+    cross_entropy = loss_kind in ("SparseCategoricalCrossentropy", "CategoricalCrossentropy",
+                                  "BinaryCrossentropy")
+    from_last = getattr(last, "activation", None) in ("softmax", "sigmoid")
+    if cross_entropy and not from_last and not options.get("from_logits"):
+        return None  # probabilities from a linear output: the generic step clips them
+
+    def step(data):
+        x, y, sw = data
+        h = x if x.dtype == dtype else x.astype(dtype)
+        if y.dtype.kind == "f" and y.dtype != dtype:
+            y = y.astype(dtype)
+        if sw is not None:
+            sw = np.asarray(sw, dtype=dtype)
+        for kernel in kernels:
+            h = kernel.forward(h, False)
+        z = (last.z if from_last else h) if cross_entropy else None
+        value = loss(y, h, z, sw)[0]
+        for v, value_fn in penalties:
+            value += value_fn(v.value)
+        model._loss_tracker.update_state(value, sample_weight=h.shape[0])
+        for metric, weighted in model._compile_metrics or []:
+            metric.update_state(y, h, sample_weight=sw if weighted else None)
+
+    return step
 
 
 def build(model):

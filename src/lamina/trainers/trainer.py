@@ -129,6 +129,7 @@ class Trainer:
         self._loss_tracker = metrics_module.Mean(name="loss")
         self._compile_metrics = None  # resolved at the first fit/evaluate (needs output shape)
         self._compiled_step = None
+        self.__dict__["_compiled_test"] = None
         self.compiled = True
         self.stop_training = False
 
@@ -495,10 +496,11 @@ class Trainer:
         hooks = callbacks is not None and getattr(callbacks, "has_test_batch_hooks", True)
         if callbacks is not None:
             callbacks.on_test_begin()
+        test_step = self._test_function()
         for step, batch in enumerate(data.batches()):
             if hooks:
                 callbacks.on_test_batch_begin(step)
-            self.test_step(batch)
+            test_step(batch)
             if hooks:
                 callbacks.on_test_batch_end(step, self.get_metrics_result())
         logs = self.get_metrics_result()
@@ -561,6 +563,20 @@ class Trainer:
         if isinstance(outputs[0], list):
             return [np.concatenate(parts) for parts in zip(*outputs)]
         return outputs[0].copy() if len(outputs) == 1 else np.concatenate(outputs)
+
+    def _test_function(self):
+        """Fused evaluation for Sequential stacks of common layers and losses, else ``test_step``."""
+        fn = self.__dict__.get("_compiled_test")
+        if fn is None:
+            if type(self).test_step is Trainer.test_step:
+                from lamina.trainers import fast_path
+
+                fn = fast_path.build_test(self)
+            if fn is None:
+                fn = self.test_step
+            if self.built:
+                self.__dict__["_compiled_test"] = fn
+        return fn
 
     def _predict_function(self):
         """Fused inference for Sequential stacks of common layers, else ``predict_step``."""
