@@ -323,6 +323,14 @@ class Trainer:
         regularization penalties. Ctrl-C stops after the current batch and
         returns the History so far.
 
+        With ``sample_weight`` or ``class_weight`` (a dict, or ``"balanced"``:
+        ``n / (n_classes * count)``), a batch's loss is ``sum(w_i * loss_i) /
+        batch_size`` (Keras's ``sum_over_batch_size``), so zero-weight rows still
+        count in the denominator; metrics in ``metrics`` ignore the weights and
+        those in ``weighted_metrics`` average with them (``sum(w*m) / sum(w)``).
+        A class without a ``class_weight`` key weighs 1.0; a key that is not a
+        class of the model is an error.
+
         Returns:
             A ``History`` whose ``.history`` maps ``"loss"``, metric names and
             ``"val_..."`` names to one value per epoch.
