@@ -58,7 +58,9 @@ class Model(Trainer, Layer):
 
     def _standardize_input(self, x):
         """Data to a tensor of the model's dtype; 1-D data for a one-feature input becomes a column."""
-        if not isinstance(x, Tensor):
+        if isinstance(x, Tensor):
+            arr = x.value
+        else:
             if hasattr(x, "to_numpy") and not isinstance(x, np.ndarray):
                 x = x.to_numpy()
             arr = np.asarray(x)
@@ -68,18 +70,21 @@ class Model(Trainer, Layer):
                     "numbers. Convert the data with `np.asarray(x, dtype='float32')` after "
                     "removing text columns and missing values."
                 )
-            if arr.dtype.kind in "fiub" and arr.dtype != self.dtype:
-                arr = arr.astype(self.dtype)
-            x = Tensor(arr)
-        elif x.value.dtype.kind in "fiub" and x.value.dtype != self.dtype:
-            x = Tensor(x.value.astype(self.dtype))
-        expected = self._input_batch_shape() if hasattr(self, "_input_batch_shape") else None
+        adapted = self._adapt_array(arr)
+        return x if isinstance(x, Tensor) and adapted is arr else Tensor(adapted)
+
+    def _adapt_array(self, arr):
+        """Cast numbers to the model's dtype and match the input's rank, as Keras does: a missing
+        trailing axis of 1 is added (1-D data for one feature), an extra one removed."""
+        if arr.dtype.kind in "fiub" and arr.dtype != self.dtype:
+            arr = arr.astype(self.dtype)
+        expected = self._input_batch_shape() if self.built else None
         if expected is not None:
-            if x.ndim == len(expected) - 1 and expected[-1] == 1:
-                x = Tensor(x.value.reshape(x.shape + (1,)))
-            elif x.ndim == len(expected) + 1 and x.shape[-1] == 1:
-                x = Tensor(x.value.reshape(x.shape[:-1]))
-        return x
+            if arr.ndim == len(expected) - 1 and expected[-1] == 1:
+                arr = arr.reshape(arr.shape + (1,))
+            elif arr.ndim == len(expected) + 1 and arr.shape[-1] == 1:
+                arr = arr.reshape(arr.shape[:-1])
+        return arr
 
     def _input_batch_shape(self):
         return self._build_shape

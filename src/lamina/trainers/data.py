@@ -15,7 +15,7 @@ import numpy as np
 from lamina import random as _random
 from lamina.autodiff.tensor import Tensor
 
-__all__ = ["ArrayData", "StreamData", "as_arrays", "make_data", "split_validation"]
+__all__ = ["ArrayData", "StreamData", "as_arrays", "check_samples", "make_data", "split_validation", "take", "unpack"]
 
 
 def _frame_to_array(df, name):
@@ -138,7 +138,8 @@ class ArrayData:
             yield (_take(x, s), None if y is None else _take(y, s), None if sw is None else sw[s])
 
 
-def _unpack(item):
+def unpack(item):
+    """``(x, y, sample_weight)`` from a batch given as x, (x,), (x, y) or (x, y, sample_weight)."""
     if isinstance(item, tuple):
         if len(item) == 1:
             return item[0], None, None
@@ -166,20 +167,20 @@ class StreamData:
 
     def first_batch(self):
         if self.is_dataset:
-            return _unpack(self.source[0])[0]
+            return unpack(self.source[0])[0]
         if self._peeked is None:
             try:
                 self._peeked = next(self._iterator)
             except StopIteration:
                 raise ValueError("The generator passed to fit/evaluate yielded no batches.") from None
-        return _unpack(self._peeked)[0]
+        return unpack(self._peeked)[0]
 
     def batches(self):
         if self.is_dataset:
             if hasattr(self.source, "on_epoch_begin"):
                 self.source.on_epoch_begin()
             for i in range(self.steps):
-                x, y, sw = _unpack(self.source[i])
+                x, y, sw = unpack(self.source[i])
                 yield as_arrays(x, "x"), None if y is None else as_arrays(y, "y"), sw
             if hasattr(self.source, "on_epoch_end"):
                 self.source.on_epoch_end()
@@ -193,7 +194,7 @@ class StreamData:
                     item = next(self._iterator)
                 except StopIteration:
                     return
-            x, y, sw = _unpack(item)
+            x, y, sw = unpack(item)
             yield as_arrays(x, "x"), None if y is None else as_arrays(y, "y"), sw
             count += 1
 
@@ -204,6 +205,26 @@ def is_stream(x) -> bool:
         return False
     return hasattr(x, "__next__") or hasattr(x, "__iter__") or (
         hasattr(x, "__getitem__") and hasattr(x, "__len__"))
+
+
+def check_samples(x, y, sample_weight=None) -> None:
+    """Raise if ``y`` or ``sample_weight`` do not have one entry per row of ``x``."""
+    n = _length(x)
+    if y is not None and _length(y) != n:
+        raise ValueError(
+            f"x and y have different numbers of samples: x has {n} rows, y has "
+            f"{_length(y)}. Each sample needs exactly one label; check how you split them."
+        )
+    if sample_weight is not None and len(sample_weight) != n:
+        raise ValueError(
+            f"sample_weight has {len(sample_weight)} entries but x has {n} rows; give one "
+            "weight per sample."
+        )
+
+
+def take(a, index):
+    """Rows ``index`` of an array, or of each array of a list (several inputs)."""
+    return _take(a, index)
 
 
 def make_data(x, y, sample_weight, batch_size, shuffle, steps):
@@ -217,15 +238,6 @@ def make_data(x, y, sample_weight, batch_size, shuffle, steps):
         return StreamData(x, steps)
     xa = as_arrays(x, "x")
     ya = None if y is None else as_arrays(y, "y")
-    if ya is not None and _length(xa) != _length(ya):
-        raise ValueError(
-            f"x and y have different numbers of samples: x has {_length(xa)} rows, y has "
-            f"{_length(ya)}. Each sample needs exactly one label; check how you split them."
-        )
     sw = None if sample_weight is None else np.asarray(as_arrays(sample_weight, "sample_weight"))
-    if sw is not None and len(sw) != _length(xa):
-        raise ValueError(
-            f"sample_weight has {len(sw)} entries but x has {_length(xa)} rows; give one "
-            "weight per sample."
-        )
+    check_samples(xa, ya, sw)
     return ArrayData(xa, ya, sw, batch_size=batch_size, shuffle=shuffle, steps=steps)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lamina.ops._primitives import _sigmoid  # the same formula as the tape's sigmoid
+
 __all__ = ["build", "build_predict", "build_test", "consolidate", "register_kernel"]
 
 _KERNELS: dict = {}
@@ -85,11 +87,7 @@ def _act_forward(name, z):
     if name == "relu":
         return np.maximum(z, 0, out=z)
     if name == "sigmoid":
-        out = np.multiply(z, 0.5)
-        np.tanh(out, out=out)
-        out *= 0.5
-        out += 0.5
-        return out
+        return _sigmoid(z)
     if name == "tanh":
         return np.tanh(z)
     if name == "softmax":
@@ -347,10 +345,7 @@ class _LossKernel:
             d = z.shape[-1] if z.ndim > 1 else 1
             elem = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
             per = elem.mean(axis=-1) if z.ndim > 1 else elem
-            sig = np.multiply(z, 0.5)
-            np.tanh(sig, out=sig)
-            sig *= 0.5
-            sig += 0.5
+            sig = _sigmoid(z)
             grad = (sig - y) * (1.0 / (d * n))
             if sw is not None:
                 per = per * sw

@@ -156,7 +156,7 @@ class Trainer:
         try:
             out_shape = tuple(self.compute_output_shape(self._input_batch_shape()))
         except Exception:  # noqa: BLE001 - fall back to running the model once, as Keras does
-            out_shape = np.shape(_first(_to_numpy(self(_slice(x, slice(0, 2)), training=False)))) \
+            out_shape = np.shape(_first(_to_numpy(self(data_module.take(x, slice(0, 2)), training=False)))) \
                 if x is not None else None
         if out_shape is not None and y_shape:
             out_shape = (y_shape[0],) + tuple(out_shape[1:])
@@ -239,8 +239,7 @@ class Trainer:
     # -- steps ----------------------------------------------------------------------
     def train_step(self, data):
         """One optimization step on a batch ``(x, y, sample_weight)``; override to customise."""
-        x, y, sample_weight = data if isinstance(data, tuple) and len(data) == 3 else (
-            *data, None) if isinstance(data, tuple) and len(data) == 2 else (data, None, None)
+        x, y, sample_weight = data_module.unpack(data)
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
@@ -252,8 +251,7 @@ class Trainer:
 
     def test_step(self, data):
         """Loss and metrics on one batch without updating weights; override to customise."""
-        x, y, sample_weight = data if isinstance(data, tuple) and len(data) == 3 else (
-            *data, None) if isinstance(data, tuple) and len(data) == 2 else (data, None, None)
+        x, y, sample_weight = data_module.unpack(data)
         y_pred = self(x, training=False)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
         self._loss_tracker.update_state(_to_numpy(loss), sample_weight=_batch_len(x))
@@ -286,14 +284,8 @@ class Trainer:
         return y
 
     def _prepare_inputs(self, x):
-        """Cast inputs to the model's dtype once and give 1-D data for one feature its column."""
-        if isinstance(x, np.ndarray):
-            if x.dtype.kind in "fiub" and x.dtype != self.dtype:
-                x = x.astype(self.dtype)
-            expected = self._input_batch_shape() if self.built else None
-            if expected is not None and x.ndim == len(expected) - 1 and expected[-1] == 1:
-                x = x.reshape(x.shape + (1,))
-        return x
+        """Cast inputs to the model's dtype and match the input rank, once per fit (not per batch)."""
+        return self._adapt_array(x) if isinstance(x, np.ndarray) else x
 
     def _output_units(self):
         """The size of the output's last axis, or ``None`` when not known yet."""
@@ -370,13 +362,8 @@ class Trainer:
                 raise ValueError(
                     "fit() needs labels: pass y=... (or yield (x, y) batches from a generator)."
                 )
-            if len(_first(xa)) != len(_first(ya)):
-                raise ValueError(
-                    f"x and y have different numbers of samples: x has {len(_first(xa))} rows, y "
-                    f"has {len(_first(ya))}. Each sample needs exactly one label; check how you "
-                    "split them."
-                )
             sw = None if sample_weight is None else np.asarray(sample_weight, dtype=self.dtype)
+            data_module.check_samples(xa, ya, sw)
             val_arrays = None
             if validation_split:
                 (xa, ya, sw), val_arrays, split_at = data_module.split_validation(
@@ -540,10 +527,7 @@ class Trainer:
         cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                             verbose=verbose, epochs=1, steps=data.steps)
         logs = self._evaluate_data(data, cbs)
-        if return_dict:
-            return logs
-        ordered = [logs["loss"]] + [logs[m.name] for m, _ in (self._compile_metrics or [])]
-        return ordered[0] if len(ordered) == 1 else ordered
+        return _logs_out(logs, self, return_dict)
 
     # -- predict ----------------------------------------------------------------------------
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
@@ -562,7 +546,7 @@ class Trainer:
             if n == 0:
                 raise ValueError("predict() received no data (0 rows).")
             count = -(-n // batch_size) if steps is None else min(int(steps), -(-n // batch_size))
-            batches = (_slice(arr, slice(i * batch_size, (i + 1) * batch_size))
+            batches = (data_module.take(arr, slice(i * batch_size, (i + 1) * batch_size))
                        for i in range(count))
         step = self._predict_function()
         outputs = [step(b) for b in batches]
@@ -648,10 +632,6 @@ def _logs_out(logs, model, return_dict):
 
 def _first(a):
     return a[0] if isinstance(a, list) else a
-
-
-def _slice(a, s):
-    return [p[s] for p in a] if isinstance(a, list) else a[s]
 
 
 def _batch_len(x) -> int:
