@@ -66,11 +66,16 @@ def is_tensor(x) -> bool:
     return isinstance(x, Tensor)
 
 
-def _op(name):
-    # Deferred lookup of a public op: lamina.ops imports this module.
-    from lamina import ops
+_OPS = []
 
-    return getattr(ops, name)
+
+def _op(name):
+    # Deferred lookup of a public op (lamina.ops imports this module), resolved once.
+    if not _OPS:
+        from lamina import ops
+
+        _OPS.append(ops)
+    return getattr(_OPS[0], name)
 
 
 class Tensor:
