@@ -678,6 +678,9 @@ def peak_rss_mb():
 
 def worker_env(framework, threads, add_repo_src):
     env = dict(os.environ)
+    # Import as an installed package is imported: from cached bytecode (pip writes it at
+    # install time; the first worker writes it for a source checkout).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
     env["TF_CPP_MIN_LOG_LEVEL"] = env.get("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -185,6 +185,18 @@ class Mean(Metric):
         else:
             count[0] += values.shape[0] if values.ndim else 1
 
+    def _add_batches(self, totals, counts) -> None:
+        """Add per-batch ``totals`` and ``counts``, one batch after the other.
+
+        The result has the rounding of one ``total += t; count += c`` per batch
+        (a cumulative sum in the metric's dtype is that sequence of additions),
+        so the fused epoch loop reports the numbers of the batch-by-batch loop.
+        """
+        dtype = self._np_dtype
+        for state, parts in ((self._total, totals), (self._count, counts)):
+            seq = np.concatenate((state, np.asarray(parts).astype(dtype, copy=False)))
+            state[0] = np.cumsum(seq, dtype=dtype)[-1]
+
     def result(self) -> Tensor:
         """``total / count`` as a 0-d tensor (0 before any sample, like ``divide_no_nan``)."""
         count = self._count[0]

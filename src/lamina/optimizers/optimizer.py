@@ -814,6 +814,51 @@ class Optimizer:
             g = gbuf
         self._step([seg], [g], [seg], self._trainable_variables)
 
+    def _flat_update_function(self):
+        """A function ``g -> None`` applying one plain step from a flat gradient, or ``None``.
+
+        The same arithmetic as ``apply_flat`` for the common case (one flat
+        buffer, a built-in update rule; no loss scaling, gradient accumulation,
+        clipping, moving average or constraints), without re-checking the
+        options and the buffers at every step. The fused training loop fetches
+        it once per epoch.
+        """
+        if not self.built:
+            return None
+        self._sync()
+        seg = self._flat_segment
+        if (
+            seg is None
+            or not self._is_fast
+            or self.loss_scale_factor is not None
+            or self.gradient_accumulation_steps
+            or self.clipnorm
+            or self.global_clipnorm
+            or self.clipvalue
+            or self.use_ema
+            or seg.w.size > _BLOCK * 4
+            or any(v.constraint is not None for v in self._trainable_variables)
+        ):
+            return None
+        kernel, coefficients, before, lr_value = (
+            self._kernel, self._coefficients, self._before_update, self._lr_value)
+        w, slots, tmp, dtype = seg.w, seg.slots, seg.tmp, seg.dtype
+        iterations = self._iterations.value
+        decay = self._decay if self.weight_decay is not None else None
+        segs = [seg]
+
+        def update(g):
+            lr = lr_value()
+            if lr.dtype != dtype:
+                lr = dtype.type(lr)
+            if decay is not None:
+                decay(segs, lr)
+            before()
+            kernel(g, w, slots, tmp, coefficients(lr, dtype))
+            iterations[()] = iterations.item() + 1
+
+        return update
+
     def _step(self, segs, grads, every_seg, used_vars):
         """One optimizer step over ``segs`` (see the module docstring for the order)."""
         steps = self.gradient_accumulation_steps

@@ -122,7 +122,8 @@ class ArrayData:
     def first_batch(self):
         return _take(self.x, slice(0, min(self.batch_size, self.n)))
 
-    def _epoch(self):
+    def epoch_arrays(self):
+        """``(x, y, sample_weight)`` for one epoch: shuffled copies, or the arrays themselves."""
         if self.shuffle and self.n > 1:
             perm = _random.global_generator().permutation(self.n)
             return (_take(self.x, perm), None if self.y is None else _take(self.y, perm),
@@ -131,7 +132,7 @@ class ArrayData:
 
     def batches(self):
         """Yield ``(x, y, sample_weight)`` batches for one epoch."""
-        x, y, sw = self._epoch()
+        x, y, sw = self.epoch_arrays()
         bs = self.batch_size
         for i in range(self.steps):
             s = slice(i * bs, (i + 1) * bs)

@@ -13,6 +13,8 @@ numbers.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from lamina.ops._primitives import _sigmoid  # the same formula as the tape's sigmoid
@@ -81,11 +83,22 @@ def consolidate(variables):
 
 # -- activations (forward on z in place where possible, backward given the output) --------------
 
+_ZEROS: dict = {}
+
+
+def _zero(dtype):
+    """A 0-d zero of ``dtype``: a cheaper second operand than the Python ``0``."""
+    zero = _ZEROS.get(dtype)
+    if zero is None:
+        zero = _ZEROS[dtype] = np.zeros((), dtype)
+    return zero
+
+
 def _act_forward(name, z):
     if name == "linear":
         return z
     if name == "relu":
-        return np.maximum(z, 0, out=z)
+        return np.maximum(z, _zero(z.dtype), out=z)
     if name == "sigmoid":
         return _sigmoid(z)
     if name == "tanh":
@@ -102,7 +115,10 @@ def _act_backward(name, g, out):
     if name == "linear":
         return g
     if name == "relu":
-        return np.multiply(g, out > 0)
+        # out >= 0, so sign(out) is the 0/1 mask of out > 0: a float multiply is
+        # several times cheaper than a multiply by a boolean array.
+        mask = np.sign(out)
+        return np.multiply(g, mask, out=mask)
     if name == "sigmoid":
         return g * out * (1 - out)
     if name == "tanh":
@@ -158,9 +174,10 @@ class DenseKernel(_Kernel):
 
     def forward(self, x, training):
         self.x = x
-        z = x @ self.kernel.value
+        # np.dot: the same BLAS product as ``@`` on 2-D arrays, with less call overhead.
+        z = np.dot(x, self.kernel.value)
         if self.bias is not None:
-            z += self.bias.value
+            np.add(z, self.bias.value, out=z)
         if self.defer_activation:
             self.z = self.out = z
             return z
@@ -172,10 +189,14 @@ class DenseKernel(_Kernel):
         if not self.skip_activation_backward:
             g = _act_backward(self.activation, g, self.out)
         if self.g_kernel is not None:
-            np.matmul(self.x.T, g, out=self.g_kernel)
+            x = self.x
+            if x.dtype == g.dtype == self.g_kernel.dtype:
+                np.dot(x.T, g, out=self.g_kernel)
+            else:  # np.dot writes only into an array of its result's dtype
+                np.matmul(x.T, g, out=self.g_kernel)
         if self.g_bias is not None:
             np.add.reduce(g, axis=0, out=self.g_bias)
-        return g @ self.kernel.value.T if need_dx else None
+        return np.dot(g, self.kernel.value.T) if need_dx else None
 
 
 class ActivationKernel(_Kernel):
@@ -296,61 +317,89 @@ class _LossKernel:
         return rows
 
     def __call__(self, y, p, z, sw):
+        """``(loss value, gradient, probabilities or None)`` for one batch."""
+        per, grad, probs = self.compute(y, p, z, sw, None, True)
+        return per.sum() / p.shape[0], grad, probs
+
+    def gradient(self, y, p, z, sw, onehot=None):
+        """The gradient alone (the epoch runner computes the values later, all at once).
+
+        ``onehot``: the one-hot rows of sparse labels, when the caller has them.
+        """
+        return self.compute(y, p, z, sw, onehot, False)[1]
+
+    def compute(self, y, p, z, sw, onehot, need_values):
+        """``(per-sample losses times sample weights, or None; gradient; probabilities)``."""
         n = p.shape[0]
         kind = self.kind
+        per = None
         if kind in ("MeanSquaredError", "MeanAbsoluteError"):
             y = y.reshape(p.shape) if y.shape != p.shape and y.size == p.size else y
             diff = p - y
             d = p.shape[-1] if p.ndim > 1 else 1
             if kind == "MeanSquaredError":
-                per = np.square(diff).mean(axis=-1) if p.ndim > 1 else np.square(diff)
-                grad = diff * (2.0 / (d * n))
+                if need_values:
+                    per = np.square(diff).mean(axis=-1) if p.ndim > 1 else np.square(diff)
+                grad = np.multiply(diff, 2.0 / (d * n), out=diff)
             else:
-                per = np.abs(diff).mean(axis=-1) if p.ndim > 1 else np.abs(diff)
-                grad = np.sign(diff) * (1.0 / (d * n))
+                if need_values:
+                    per = np.abs(diff).mean(axis=-1) if p.ndim > 1 else np.abs(diff)
+                grad = np.sign(diff, out=diff)
+                grad *= 1.0 / (d * n)
             if sw is not None:
-                per = per * sw
+                if need_values:
+                    per = per * sw
                 grad = grad * (sw.reshape(-1, *([1] * (grad.ndim - 1))))
-            return per.sum() / n, grad, None
+            return per, grad, None
         if kind == "SparseCategoricalCrossentropy":
-            labels = y.reshape(-1) if y.ndim > 1 else y
-            if labels.dtype.kind != "i":
-                labels = labels.astype(np.intp)
-            rows = self._rows(n)
             # softmax(z) and -log softmax(z)[label], sharing one exp and one sum
             shifted = z - z.max(axis=-1, keepdims=True)
             grad = np.exp(shifted)
             total = grad.sum(axis=-1, keepdims=True)
-            per = np.log(total[:, 0]) - shifted[rows, labels]
+            if need_values or onehot is None:
+                labels = y.reshape(-1) if y.ndim > 1 else y
+                if labels.dtype.kind != "i":
+                    labels = labels.astype(np.intp)
+                rows = self._rows(n)
+            if need_values:
+                per = np.log(total[:, 0]) - shifted[rows, labels]
             grad /= total
-            probs = grad.copy()
-            grad[rows, labels] -= 1.0
+            probs = grad.copy() if need_values else None
+            if onehot is None:
+                grad[rows, labels] -= 1.0
+            else:
+                grad -= onehot  # p - 0 is p: the same numbers as subtracting 1 at the label
             if sw is not None:
-                per = per * sw
+                if need_values:
+                    per = per * sw
                 grad *= sw[:, None]
             grad *= 1.0 / n
-            return per.sum() / n, grad, probs
+            return per, grad, probs
         if kind == "CategoricalCrossentropy":
             logp = _log_softmax(z)
-            per = -(y * logp).sum(axis=-1)
+            if need_values:
+                per = -(y * logp).sum(axis=-1)
             probs = np.exp(logp)
             grad = probs * y.sum(axis=-1, keepdims=True) - y
             if sw is not None:
-                per = per * sw
+                if need_values:
+                    per = per * sw
                 grad *= sw[:, None]
             grad *= 1.0 / n
-            return per.sum() / n, grad, probs
+            return per, grad, probs
         if kind == "BinaryCrossentropy":
             y = y.reshape(z.shape) if y.shape != z.shape and y.size == z.size else y
             d = z.shape[-1] if z.ndim > 1 else 1
-            elem = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
-            per = elem.mean(axis=-1) if z.ndim > 1 else elem
+            if need_values:
+                elem = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+                per = elem.mean(axis=-1) if z.ndim > 1 else elem
             sig = _sigmoid(z)
             grad = (sig - y) * (1.0 / (d * n))
             if sw is not None:
-                per = per * sw
+                if need_values:
+                    per = per * sw
                 grad = grad * sw.reshape(-1, *([1] * (grad.ndim - 1)))
-            return per.sum() / n, grad, sig
+            return per, grad, sig
         raise _Unsupported(kind)
 
 
@@ -541,6 +590,13 @@ class _FusedStep:
         self.need_dx = [False] + [True] * (len(self.kernels) - 1)
         self.deferred = getattr(last, "defer_activation", False)
         self.backward_order = list(zip(reversed(self.kernels), reversed(self.need_dx)))
+        try:  # one sample's output shape, for the epoch loop's output buffer
+            self.out_shape = tuple(int(d) for d in
+                                   model.compute_output_shape(model._input_batch_shape())[1:])
+        except Exception:  # noqa: BLE001 - unknown: the epoch loop is not used
+            self.out_shape = None
+        self.n_classes = self.out_shape[-1] if self.out_shape else None
+        self._eye = None
 
     def __call__(self, data):
         x, y, sw = data
@@ -571,3 +627,142 @@ class _FusedStep:
         for metric, weighted in self.metrics:
             metric.update_state(y, h, sample_weight=sw if weighted else None)
         return None
+
+    # -- one epoch at a time ---------------------------------------------------------------
+
+    def fit_epoch(self, data, interrupt):
+        """Train one epoch over in-memory ``data`` (an ``ArrayData``); returns the steps done.
+
+        For ``fit`` when no callback looks at single batches. Each step runs the
+        forward pass, the loss gradient, the backward pass and the optimizer
+        update, and keeps the batch's outputs; the loss and the metrics are then
+        computed once, over all the outputs of the epoch (the same per-sample
+        values, summed in one pass instead of batch by batch). Returns ``None``
+        without training when the epoch needs the batch-by-batch loop.
+        """
+        bs, n = data.batch_size, data.n
+        rows = min(data.steps * bs, n)
+        dtype = self.dtype
+        if self.out_shape is None or rows * math.prod(self.out_shape) * dtype.itemsize \
+                > _EPOCH_OUTPUT_BYTES:
+            return None  # too many outputs to keep: go batch by batch
+        x, y, sw = data.epoch_arrays()
+        if x.dtype != dtype:
+            x = x.astype(dtype)
+        if y.dtype.kind == "f" and y.dtype != dtype:
+            y = y.astype(dtype)
+        if sw is not None:
+            sw = np.asarray(sw, dtype=dtype)
+        onehot = self._onehot(y, rows)
+        kernels, backward_order, loss = self.kernels, self.backward_order, self.loss
+        use_logits, flat_grad = self.use_logits, self.flat_grad
+        penalties = self.penalties + [(v, None, fn) for v, fn in self.frozen_penalties]
+        update = self.optimizer._flat_update_function() or self.optimizer.apply_flat
+        outputs = None
+        penalty_values = []  # per step, the penalties' values (added to the batch loss)
+        done = hi = 0
+        for lo in range(0, rows, bs):
+            hi = min(lo + bs, rows)
+            h = x[lo:hi]
+            for kernel in kernels:
+                h = kernel.forward(h, True)
+            if outputs is None:
+                outputs = np.empty((rows,) + h.shape[1:], h.dtype)
+            outputs[lo:hi] = h
+            g = loss.gradient(y[lo:hi], h, h if use_logits else None,
+                              None if sw is None else sw[lo:hi],
+                              None if onehot is None else onehot[lo:hi])
+            if penalties:
+                penalty_values.append([val_fn(v.value) for v, _, (val_fn, _) in penalties])
+            for kernel, need_dx in backward_order:
+                g = kernel.backward(g, need_dx)
+            for v, gv, (_, grad_fn) in self.penalties:
+                grad_fn(v.value, gv)
+            update(flat_grad)
+            done += 1
+            if interrupt.requested:
+                break
+        if done:
+            self._epoch_results(y[:hi], outputs[:hi], None if sw is None else sw[:hi], bs,
+                                penalty_values)
+        return done
+
+    def _onehot(self, y, rows):
+        """One-hot rows of sparse labels for the epoch, or ``None`` (other losses, or too big)."""
+        k = self.n_classes
+        if self.loss.kind != "SparseCategoricalCrossentropy" or not k:
+            return None
+        if rows * k * self.dtype.itemsize > _ONEHOT_BYTES or y.size != len(y):
+            return None
+        labels = y[:rows].reshape(-1)
+        if labels.dtype.kind != "i":
+            labels = labels.astype(np.intp)
+        if rows and (labels.min() < 0 or labels.max() >= k):
+            return None  # the batch-by-batch gradient reports bad labels
+        if self._eye is None or self._eye.shape[0] != k:
+            self._eye = np.eye(k, dtype=self.dtype)
+        return self._eye[labels]
+
+    def _epoch_results(self, y, raw, sw, bs, penalty_values):
+        """Update the loss tracker and the metrics from an epoch's outputs, batch by batch.
+
+        The per-sample losses and metric values are computed once for the whole
+        epoch, then summed per batch and accumulated in batch order, which gives
+        the numbers the batch-by-batch loop reports, to the last bit.
+        """
+        dtype = self.dtype
+        rows = raw.shape[0]
+        per, _, probs = self.loss.compute(y, raw, raw if self.use_logits else None, sw, None, True)
+        sizes = _batch_sizes(rows, bs)
+        values = _batch_sums(per.astype(dtype, copy=False), bs) / sizes.astype(dtype)
+        if penalty_values:
+            for column in np.asarray(penalty_values, dtype=dtype).T:
+                values += column
+        self.tracker._add_batches(values * sizes.astype(dtype), sizes)
+        h = probs if self.deferred else raw
+        for metric, weighted in self.metrics:
+            _update_by_batch(metric, y, h, sw if weighted else None, bs, sizes)
+
+
+def _batch_sizes(rows, bs):
+    full, last = divmod(rows, bs)
+    return np.array([bs] * full + ([last] if last else []), dtype=np.int64)
+
+
+def _batch_sums(values, bs):
+    """Per-batch sums of per-sample values (each summed as ``np.add.reduce`` sums a batch)."""
+    full = values.shape[0] // bs * bs
+    sums = values[:full].reshape(-1, bs).sum(axis=1)
+    if full < values.shape[0]:
+        sums = np.append(sums, np.add.reduce(values[full:]))
+    return sums
+
+
+def _update_by_batch(metric, y, h, sw, bs, sizes):
+    """``metric.update_state`` once per batch, or the same sums computed for the whole epoch."""
+    from lamina.metrics.reduction_metrics import MeanMetricWrapper
+
+    if sw is None and type(metric).update_state is MeanMetricWrapper.update_state and \
+            _is_lamina(metric._fn):
+        values = metric._fn(y, h, **metric._fn_kwargs)
+        if isinstance(values, np.ndarray) and values.ndim >= 1 and values.size == y.shape[0]:
+            values = values.reshape(-1)
+            if values.dtype == np.bool_:
+                values = values.astype(np.int64)  # counted exactly, as the batch loop does
+            elif values.dtype != metric._np_dtype:
+                values = values.astype(metric._np_dtype)
+            metric._add_batches(_batch_sums(values, bs), sizes)
+            return
+    for lo in range(0, y.shape[0], bs):
+        metric.update_state(y[lo:lo + bs], h[lo:lo + bs],
+                            sample_weight=None if sw is None else sw[lo:lo + bs])
+
+
+def _is_lamina(fn) -> bool:
+    module = getattr(fn, "__module__", None) or type(fn).__module__
+    return module.startswith("lamina.")
+
+
+# Outputs kept per epoch by ``fit_epoch`` (beyond this, the batch-by-batch loop).
+_EPOCH_OUTPUT_BYTES = 256 << 20
+_ONEHOT_BYTES = 64 << 20

@@ -409,6 +409,11 @@ class Trainer:
         )
         needs_batch_logs = getattr(cbs, "needs_batch_logs", True)
         calls_batch_begin = getattr(cbs, "needs_batch_begin", True)
+        # With no callback looking at single batches, the fused step can run a whole epoch
+        # of in-memory data in one call (loss and metrics computed over the epoch at once).
+        fit_epoch = None
+        if not needs_batch_logs and not calls_batch_begin and isinstance(train, data_module.ArrayData):
+            fit_epoch = getattr(step_fn, "fit_epoch", None)
         self.stop_training = False
         logs = {}
         cbs.on_train_begin()
@@ -419,18 +424,18 @@ class Trainer:
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 cbs.on_epoch_begin(epoch)
-                steps_done = 0
-                for step, batch in enumerate(train.batches()):
+                steps_done = None if fit_epoch is None else fit_epoch(train, interrupt)
+                for step, batch in enumerate(() if steps_done is not None else train.batches()):
                     if calls_batch_begin:
                         cbs.on_train_batch_begin(step)
                     result = step_fn(batch)
-                    steps_done += 1
+                    steps_done = step + 1
                     if needs_batch_logs:
                         batch_logs = result if isinstance(result, dict) else self.get_metrics_result()
                         cbs.on_train_batch_end(step, batch_logs)
                     if self.stop_training or interrupt.requested:
                         break
-                if steps_done == 0:
+                if not steps_done:
                     raise ValueError(
                         "fit() got no batches in this epoch: the data is empty, or a generator "
                         "ran out. Pass steps_per_epoch, or use a PyDataset that can be "

@@ -1,0 +1,192 @@
+"""The fused epoch loop (``_FusedStep.fit_epoch``).
+
+When no callback looks at single batches, ``fit`` hands a whole epoch of
+in-memory data to the fused step: it trains batch after batch, keeps the
+outputs, and computes the loss and the metrics once at the end. Everything it
+reports must equal, to the last bit, what the batch-by-batch loop reports: the
+tests run each fit twice, once as is and once with a callback that has an
+``on_train_batch_end`` hook (which forces the batch-by-batch loop).
+"""
+
+import os
+import signal
+
+import numpy as np
+import pytest
+
+import lamina
+from lamina import layers
+from lamina.trainers import fast_path
+
+RNG = np.random.default_rng(7)
+X = RNG.normal(size=(103, 5)).astype("float32")  # 103 = 6 * 16 + 7: a short last batch
+Y_CLS = (X[:, 0] + X[:, 1] > 0).astype("int64") + (X[:, 2] > 0.5)
+Y_REG = (X[:, :2].sum(axis=1, keepdims=True) / 3.0).astype("float32")
+SW = RNG.uniform(0.0, 2.0, size=len(X)).astype("float32")
+
+
+class _BatchHook(lamina.callbacks.Callback):
+    """Reads every training batch's logs: fit must then run batch by batch."""
+
+    def __init__(self):
+        super().__init__()
+        self.batches = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches += 1
+
+
+def _user_metric(y_true, y_pred):
+    return np.abs(y_true.reshape(-1) - y_pred.reshape(-1)) ** 1.5
+
+
+def _model(kind, seed=3):
+    lamina.utils.set_random_seed(seed)
+    reg = lamina.regularizers.L2(0.01)
+    if kind == "classifier":
+        return lamina.Sequential([lamina.Input((5,)), layers.Dense(8, activation="relu"),
+                                  layers.Dropout(0.2), layers.Dense(3, activation="softmax")])
+    return lamina.Sequential([lamina.Input((5,)),
+                              layers.Dense(8, activation="tanh", kernel_regularizer=reg),
+                              layers.BatchNormalization(), layers.Dense(1)])
+
+
+CASES = {
+    "sparse_ce_accuracy": dict(kind="classifier", loss="sparse_categorical_crossentropy",
+                               metrics=["accuracy", "sparse_top_k_categorical_accuracy"], y=Y_CLS),
+    "sparse_ce_weighted": dict(kind="classifier", loss="sparse_categorical_crossentropy",
+                               metrics=["accuracy"], weighted_metrics=["accuracy"], y=Y_CLS,
+                               sample_weight=SW),
+    "sparse_ce_class_weight": dict(kind="classifier", loss="sparse_categorical_crossentropy",
+                                   metrics=["accuracy"], y=Y_CLS,
+                                   class_weight={0: 1.0, 1: 2.5, 2: 0.5}),
+    "float_labels": dict(kind="classifier", loss="sparse_categorical_crossentropy",
+                         metrics=["accuracy"], y=Y_CLS.astype("float32")),
+    "one_hot_labels": dict(kind="classifier", loss="categorical_crossentropy",
+                           metrics=["accuracy", "auc"], y=np.eye(3, dtype="float32")[Y_CLS]),
+    "mse_with_penalty": dict(kind="regressor", loss="mse", metrics=["mae", "mse"], y=Y_REG),
+    "mae_rmse_r2": dict(kind="regressor", loss="mae",
+                        metrics=[lamina.metrics.RootMeanSquaredError(), "r2_score"], y=Y_REG),
+    "user_metric": dict(kind="regressor", loss="mse", metrics=[_user_metric], y=Y_REG),
+    "steps_per_epoch": dict(kind="regressor", loss="mse", metrics=["mae"], y=Y_REG,
+                            steps_per_epoch=4),
+}
+
+
+def _fit(case, batch_hook, epochs=3, **extra):
+    c = dict(CASES[case])
+    model = _model(c.pop("kind"))
+    model.compile(optimizer="adam", loss=c.pop("loss"), metrics=c.pop("metrics"),
+                  weighted_metrics=c.pop("weighted_metrics", None))
+    y = c.pop("y")
+    hook = _BatchHook()
+    history = model.fit(X, y, batch_size=16, epochs=epochs, verbose=0,
+                        callbacks=[hook] if batch_hook else [], **c, **extra)
+    return model, history, hook
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_epoch_loop_reports_what_the_batch_loop_reports(case):
+    m1, h1, _ = _fit(case, batch_hook=False)
+    m2, h2, hook = _fit(case, batch_hook=True)
+    assert hook.batches > 0
+    assert isinstance(m1.make_train_function(), fast_path._FusedStep)
+    assert h1.history == h2.history  # every logged number, bit for bit
+    for a, b in zip(m1.get_weights(), m2.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert int(m1.optimizer.iterations) == int(m2.optimizer.iterations)
+
+
+def test_epoch_loop_runs_only_without_batch_hooks(monkeypatch):
+    calls = []
+    original = fast_path._FusedStep.fit_epoch
+
+    def spy(self, data, interrupt):
+        calls.append(data.batch_size)
+        return original(self, data, interrupt)
+
+    monkeypatch.setattr(fast_path._FusedStep, "fit_epoch", spy)
+    _fit("sparse_ce_accuracy", batch_hook=False, epochs=2)
+    assert calls == [16, 16]
+    calls.clear()
+    _fit("sparse_ce_accuracy", batch_hook=True, epochs=2)
+    assert calls == []
+
+
+def test_too_many_outputs_to_keep_falls_back_to_batches(monkeypatch):
+    m1, h1, _ = _fit("mse_with_penalty", batch_hook=False)
+    monkeypatch.setattr(fast_path, "_EPOCH_OUTPUT_BYTES", 0)
+    monkeypatch.setattr(fast_path, "_ONEHOT_BYTES", 0)
+    m2, h2, _ = _fit("mse_with_penalty", batch_hook=False)
+    assert h1.history == h2.history
+    for a, b in zip(m1.get_weights(), m2.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_sparse_gradient_without_one_hot_rows_is_the_same(monkeypatch):
+    m1, h1, _ = _fit("sparse_ce_weighted", batch_hook=False)
+    monkeypatch.setattr(fast_path, "_ONEHOT_BYTES", 0)
+    m2, h2, _ = _fit("sparse_ce_weighted", batch_hook=False)
+    assert h1.history == h2.history
+    for a, b in zip(m1.get_weights(), m2.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_ctrl_c_inside_the_epoch_loop_stops_after_the_current_batch(monkeypatch):
+    original = lamina.optimizers.Adam._flat_update_function
+    steps = []
+
+    def counting(self):
+        update = original(self)
+
+        def step(g):
+            update(g)
+            steps.append(1)
+            if len(steps) == 3:
+                os.kill(os.getpid(), signal.SIGINT)
+
+        return step
+
+    monkeypatch.setattr(lamina.optimizers.Adam, "_flat_update_function", counting)
+    model, history, _ = _fit("sparse_ce_accuracy", batch_hook=False, epochs=5)
+    assert len(steps) == 3 and int(model.optimizer.iterations) == 3
+    assert len(history.history["loss"]) == 1  # the interrupted epoch, over its 3 batches
+    assert np.isfinite(history.history["loss"][0])
+
+
+@pytest.mark.parametrize("make", [
+    lambda: lamina.optimizers.Adam(0.01),
+    lambda: lamina.optimizers.AdamW(0.01, weight_decay=0.1),
+    lambda: lamina.optimizers.SGD(0.1, momentum=0.9, nesterov=True),
+    lambda: lamina.optimizers.RMSprop(0.01, centered=True),
+    lambda: lamina.optimizers.Nadam(0.01),
+])
+def test_flat_update_function_equals_apply_flat(make):
+    rng = np.random.default_rng(0)
+    results = []
+    for use_function in (False, True):
+        variables = [lamina.Variable(rng.normal(size=s).astype("float32")) for s in ((3, 4), (4,))]
+        rng = np.random.default_rng(0)
+        variables[0].assign(rng.normal(size=(3, 4)).astype("float32"))
+        variables[1].assign(rng.normal(size=4).astype("float32"))
+        fast_path.consolidate(variables)
+        opt = make()
+        opt.build(variables)
+        update = opt._flat_update_function() if use_function else opt.apply_flat
+        assert update is not None
+        for _ in range(5):
+            update(rng.normal(size=16).astype("float32"))
+        results.append([v.numpy().copy() for v in variables] + [int(opt.iterations)])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("options", [dict(clipnorm=1.0), dict(use_ema=True),
+                                     dict(gradient_accumulation_steps=2),
+                                     dict(loss_scale_factor=2.0)])
+def test_flat_update_function_declines_options_it_does_not_handle(options):
+    variables = [lamina.Variable(np.ones((2, 2), "float32")), lamina.Variable(np.ones(2, "float32"))]
+    fast_path.consolidate(variables)
+    opt = lamina.optimizers.Adam(**options)
+    opt.build(variables)
+    assert opt._flat_update_function() is None
