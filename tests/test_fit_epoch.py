@@ -8,8 +8,10 @@ tests run each fit twice, once as is and once with a callback that has an
 ``on_train_batch_end`` hook (which forces the batch-by-batch loop).
 """
 
+import io
 import os
 import signal
+import sys
 
 import numpy as np
 import pytest
@@ -101,9 +103,9 @@ def test_epoch_loop_runs_only_without_batch_hooks(monkeypatch):
     calls = []
     original = fast_path._FusedStep.fit_epoch
 
-    def spy(self, data, interrupt):
+    def spy(self, data, interrupt, progress=None):
         calls.append(data.batch_size)
-        return original(self, data, interrupt)
+        return original(self, data, interrupt, progress)
 
     monkeypatch.setattr(fast_path._FusedStep, "fit_epoch", spy)
     _fit("sparse_ce_accuracy", batch_hook=False, epochs=2)
@@ -190,3 +192,43 @@ def test_flat_update_function_declines_options_it_does_not_handle(options):
     opt = lamina.optimizers.Adam(**options)
     opt.build(variables)
     assert opt._flat_update_function() is None
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_live_progress_bar_gets_the_logs_of_the_batches_it_draws(monkeypatch):
+    """A live bar (the only reader of batch logs) does not force the batch-by-batch loop.
+
+    The epoch loop computes a batch's logs only when the bar would redraw (here:
+    every third batch); they must be the logs the batch loop gives at that batch.
+    """
+    monkeypatch.setattr(sys, "stdout", _Terminal())
+    seen = {True: {}, False: {}}
+    hooked = [False]
+    original = lamina.callbacks.ProgbarLogger.on_train_batch_end
+
+    def record(self, batch, logs=None):
+        seen[hooked[0]][batch] = dict(logs)
+        return original(self, batch, logs)
+
+    monkeypatch.setattr(lamina.callbacks.ProgbarLogger, "on_train_batch_end", record)
+    monkeypatch.setattr(lamina.callbacks.ProgbarLogger, "would_draw",
+                        lambda self, batch: batch % 3 == 0)
+    results = {}
+    for hook in (False, True):
+        hooked[0] = hook
+        model = _model("classifier")
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        callbacks = [_BatchHook()] if hook else []
+        results[hook] = model.fit(X, Y_CLS, batch_size=16, epochs=1, verbose=1,
+                                  callbacks=callbacks).history
+    assert sorted(seen[False]) == [0, 3, 6]  # 7 batches, drawn every third
+    assert sorted(seen[True]) == list(range(7))
+    for batch, logs in seen[False].items():
+        assert logs == seen[True][batch]
+    assert results[False] == results[True]
+    assert "\r" in sys.stdout.getvalue()

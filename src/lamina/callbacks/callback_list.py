@@ -143,6 +143,9 @@ class CallbackList(Callback):
             users = [cb for cb in self.callbacks if cb._implements(hook)]
             setattr(self, "_" + hook, users)
         self.needs_batch_logs = bool(self._on_train_batch_end)
+        # Only lamina's own progress bar reads the training batches' logs (to draw them).
+        self.batch_logs_only_drawn = bool(self._on_train_batch_end) and all(
+            type(cb) is ProgbarLogger for cb in self._on_train_batch_end)
         self.needs_batch_begin = bool(self._on_train_batch_begin)
         self.needs_test_batch_logs = bool(self._on_test_batch_end)
         self.needs_predict_batch_outputs = bool(self._on_predict_batch_end)
@@ -151,6 +154,11 @@ class CallbackList(Callback):
         self.has_predict_batch_hooks = bool(
             self._on_predict_batch_begin or self._on_predict_batch_end
         )
+
+    def would_draw_train_batch(self, batch) -> bool:
+        """Whether a progress bar would redraw after training batch ``batch`` (0-based)."""
+        return any(cb.would_draw(batch) for cb in self._on_train_batch_end
+                   if isinstance(cb, ProgbarLogger))
 
     def _implements(self, hook):
         users = getattr(self, "_" + hook, None)

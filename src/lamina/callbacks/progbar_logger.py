@@ -109,6 +109,14 @@ class ProgbarLogger(Callback):
                 target=self.target, verbose=self.verbose, unit_name="step", stateless_metrics=()
             )
 
+    def would_draw(self, batch) -> bool:
+        """Whether ``on_train_batch_end(batch, ...)`` would redraw the bar now.
+
+        The fused epoch loop asks before computing a batch's logs, which it
+        does only for the updates that are drawn.
+        """
+        return batch == 0 or self.progbar is None or not self.progbar._is_throttled()
+
     def _update_progbar(self, batch, logs=None):
         self._maybe_init_progbar()
         self.seen = batch + 1

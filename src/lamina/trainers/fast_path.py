@@ -630,7 +630,7 @@ class _FusedStep:
 
     # -- one epoch at a time ---------------------------------------------------------------
 
-    def fit_epoch(self, data, interrupt):
+    def fit_epoch(self, data, interrupt, progress=None):
         """Train one epoch over in-memory ``data`` (an ``ArrayData``); returns the steps done.
 
         For ``fit`` when no callback looks at single batches. Each step runs the
@@ -639,6 +639,10 @@ class _FusedStep:
         computed once, over all the outputs of the epoch (the same per-sample
         values, summed in one pass instead of batch by batch). Returns ``None``
         without training when the epoch needs the batch-by-batch loop.
+
+        ``progress``: a ``CallbackList`` whose only reader of batch logs is a
+        progress bar; the logs of a batch are computed (for the rows not yet
+        counted) only when the bar would redraw.
         """
         bs, n = data.batch_size, data.n
         rows = min(data.steps * bs, n)
@@ -660,7 +664,7 @@ class _FusedStep:
         update = self.optimizer._flat_update_function() or self.optimizer.apply_flat
         outputs = None
         penalty_values = []  # per step, the penalties' values (added to the batch loss)
-        done = hi = 0
+        done = hi = counted = 0  # counted: rows already in the loss tracker and metrics
         for lo in range(0, rows, bs):
             hi = min(lo + bs, rows)
             h = x[lo:hi]
@@ -680,12 +684,21 @@ class _FusedStep:
                 grad_fn(v.value, gv)
             update(flat_grad)
             done += 1
+            if progress is not None and progress.would_draw_train_batch(done - 1):
+                self._count(y, outputs, sw, bs, penalty_values, counted, hi)
+                counted = hi
+                progress.on_train_batch_end(done - 1, self.model.get_metrics_result())
             if interrupt.requested:
                 break
-        if done:
-            self._epoch_results(y[:hi], outputs[:hi], None if sw is None else sw[:hi], bs,
-                                penalty_values)
+        if counted < hi:
+            self._count(y, outputs, sw, bs, penalty_values, counted, hi)
         return done
+
+    def _count(self, y, outputs, sw, bs, penalty_values, start, stop):
+        """Add rows ``start:stop`` (whole batches) to the loss tracker and the metrics."""
+        steps = slice(start // bs, (stop + bs - 1) // bs)
+        self._epoch_results(y[start:stop], outputs[start:stop],
+                            None if sw is None else sw[start:stop], bs, penalty_values[steps])
 
     def _onehot(self, y, rows):
         """One-hot rows of sparse labels for the epoch, or ``None`` (other losses, or too big)."""

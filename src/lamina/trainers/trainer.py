@@ -411,9 +411,13 @@ class Trainer:
         calls_batch_begin = getattr(cbs, "needs_batch_begin", True)
         # With no callback looking at single batches, the fused step can run a whole epoch
         # of in-memory data in one call (loss and metrics computed over the epoch at once).
-        fit_epoch = None
-        if not needs_batch_logs and not calls_batch_begin and isinstance(train, data_module.ArrayData):
-            fit_epoch = getattr(step_fn, "fit_epoch", None)
+        # A live progress bar only needs the logs of the batches it draws.
+        fit_epoch = progress = None
+        if not calls_batch_begin and isinstance(train, data_module.ArrayData):
+            if not needs_batch_logs:
+                fit_epoch = getattr(step_fn, "fit_epoch", None)
+            elif getattr(cbs, "batch_logs_only_drawn", False):
+                fit_epoch, progress = getattr(step_fn, "fit_epoch", None), cbs
         self.stop_training = False
         logs = {}
         cbs.on_train_begin()
@@ -424,7 +428,7 @@ class Trainer:
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 cbs.on_epoch_begin(epoch)
-                steps_done = None if fit_epoch is None else fit_epoch(train, interrupt)
+                steps_done = None if fit_epoch is None else fit_epoch(train, interrupt, progress)
                 for step, batch in enumerate(() if steps_done is not None else train.batches()):
                     if calls_batch_begin:
                         cbs.on_train_batch_begin(step)
