@@ -232,3 +232,45 @@ def test_live_progress_bar_gets_the_logs_of_the_batches_it_draws(monkeypatch):
         assert logs == seen[True][batch]
     assert results[False] == results[True]
     assert "\r" in sys.stdout.getvalue()
+
+
+class _TestBatchHook(lamina.callbacks.Callback):
+    def on_test_batch_end(self, batch, logs=None):
+        pass
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_evaluate_counts_the_batches_as_the_batch_loop_does(case):
+    c = CASES[case]
+    model, _, _ = _fit(case, batch_hook=False, epochs=1)
+    kwargs = {} if c.get("sample_weight") is None else {"sample_weight": c["sample_weight"]}
+    y = c["y"]
+    fast = model.evaluate(X, y, batch_size=7, verbose=0, return_dict=True, **kwargs)
+    slow = model.evaluate(X, y, batch_size=7, verbose=0, return_dict=True,
+                          callbacks=[_TestBatchHook()], **kwargs)
+    assert fast == slow
+
+
+@pytest.mark.parametrize("loss,activation,units,y", [
+    (lamina.losses.SparseCategoricalCrossentropy(from_logits=True), "softmax", 3, Y_CLS),
+    (lamina.losses.BinaryCrossentropy(from_logits=True), "sigmoid", 1, (Y_CLS > 0) * 1.0),
+    (lamina.losses.SparseCategoricalCrossentropy(from_logits=True), None, 3, Y_CLS),
+])
+def test_from_logits_takes_the_output_as_the_logits_on_both_paths(loss, activation, units, y):
+    """from_logits=True on a softmax/sigmoid output: Keras applies the loss's softmax again."""
+
+    def run(generic):
+        lamina.utils.set_random_seed(4)
+        model = lamina.Sequential([lamina.Input((5,)), layers.Dense(units, activation=activation)])
+        model.compile(optimizer="sgd", loss=loss)
+        if generic:
+            model.make_train_function = lambda force=False: model.train_step
+            model._test_function = lambda: model.test_step
+        history = model.fit(X, y, batch_size=16, epochs=2, verbose=0).history
+        return history, model.evaluate(X, y, verbose=0), model.get_weights()
+
+    (h1, e1, w1), (h2, e2, w2) = run(False), run(True)
+    np.testing.assert_allclose(h1["loss"], h2["loss"], rtol=1e-6)
+    np.testing.assert_allclose(e1, e2, rtol=1e-6)
+    for a, b in zip(w1, w2):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)

@@ -498,7 +498,8 @@ def build_test(model):
     last = kernels[-1]
     cross_entropy = loss_kind in ("SparseCategoricalCrossentropy", "CategoricalCrossentropy",
                                   "BinaryCrossentropy")
-    from_last = getattr(last, "activation", None) in ("softmax", "sigmoid")
+    from_last = getattr(last, "activation", None) in ("softmax", "sigmoid") and \
+        not options.get("from_logits")
     if cross_entropy and not from_last and not options.get("from_logits"):
         return None  # probabilities from a linear output: the generic step clips them
 
@@ -519,7 +520,46 @@ def build_test(model):
         for metric, weighted in model._compile_metrics or []:
             metric.update_state(y, h, sample_weight=sw if weighted else None)
 
+    def evaluate_all(data):
+        """Every batch of in-memory ``data``; loss and metrics counted once at the end.
+
+        Returns ``False`` (nothing done) when the outputs are too many to keep.
+        """
+        bs, n = data.batch_size, data.n
+        rows = min(data.steps * bs, n)
+        if out_shape is None or rows * math.prod(out_shape) * dtype.itemsize > _EPOCH_OUTPUT_BYTES:
+            return False
+        x, y, sw = data.epoch_arrays()
+        if x.dtype != dtype:
+            x = x.astype(dtype)
+        if y.dtype.kind == "f" and y.dtype != dtype:
+            y = y.astype(dtype)
+        if sw is not None:
+            sw = np.asarray(sw, dtype=dtype)
+        outputs = np.empty((rows,) + out_shape, dtype)
+        for lo in range(0, rows, bs):
+            h = x[lo:lo + bs]
+            for kernel in kernels:
+                h = kernel.forward(h, False)
+            outputs[lo:lo + bs] = last.z if from_last else h
+        # The weights do not change: every batch adds the same penalties.
+        penalty_values = [[value_fn(v.value) for v, value_fn in penalties]] * (-(-rows // bs)) \
+            if penalties else []
+        _count_outputs(model, loss, cross_entropy, from_last, y[:rows], outputs,
+                       None if sw is None else sw[:rows], bs, penalty_values)
+        return True
+
+    out_shape = _output_shape(model)
+    step.evaluate_all = evaluate_all
     return step
+
+
+def _output_shape(model):
+    """One sample's output shape, or ``None`` when it cannot be known before a batch."""
+    try:
+        return tuple(int(d) for d in model.compute_output_shape(model._input_batch_shape())[1:])
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def build(model):
@@ -566,16 +606,16 @@ class _FusedStep:
         self.loss = _LossKernel(loss_kind, options, dtype)
         self.dtype = dtype
         last = self.kernels[-1]
-        # Keras computes cross-entropy from the logits of a softmax/sigmoid output.
-        self.use_logits = loss_kind in ("SparseCategoricalCrossentropy", "CategoricalCrossentropy",
-                                        "BinaryCrossentropy") and (
-            getattr(last, "activation", None) in ("softmax", "sigmoid") or options.get("from_logits"))
-        if self.use_logits and getattr(last, "activation", None) in ("softmax", "sigmoid"):
+        # Keras computes cross-entropy from the logits of a softmax/sigmoid output, unless
+        # from_logits=True: then the output itself is taken as the logits.
+        cross_entropy = loss_kind in ("SparseCategoricalCrossentropy", "CategoricalCrossentropy",
+                                      "BinaryCrossentropy")
+        self.use_logits = cross_entropy
+        if cross_entropy and not options.get("from_logits"):
+            if getattr(last, "activation", None) not in ("softmax", "sigmoid"):
+                raise _Unsupported  # probabilities from a linear output: use the generic path
             last.skip_activation_backward = True
             last.defer_activation = True  # the loss kernel returns the probabilities
-        elif loss_kind in ("SparseCategoricalCrossentropy", "CategoricalCrossentropy",
-                           "BinaryCrossentropy") and not options.get("from_logits"):
-            raise _Unsupported  # probabilities from a linear output: use the generic path
         self.penalties = []
         for v in self.variables:
             fn = _penalty_fn(v.regularizer)
@@ -590,11 +630,7 @@ class _FusedStep:
         self.need_dx = [False] + [True] * (len(self.kernels) - 1)
         self.deferred = getattr(last, "defer_activation", False)
         self.backward_order = list(zip(reversed(self.kernels), reversed(self.need_dx)))
-        try:  # one sample's output shape, for the epoch loop's output buffer
-            self.out_shape = tuple(int(d) for d in
-                                   model.compute_output_shape(model._input_batch_shape())[1:])
-        except Exception:  # noqa: BLE001 - unknown: the epoch loop is not used
-            self.out_shape = None
+        self.out_shape = _output_shape(model)  # for the epoch loop's output buffer
         self.n_classes = self.out_shape[-1] if self.out_shape else None
         self._eye = None
 
@@ -717,24 +753,31 @@ class _FusedStep:
         return self._eye[labels]
 
     def _epoch_results(self, y, raw, sw, bs, penalty_values):
-        """Update the loss tracker and the metrics from an epoch's outputs, batch by batch.
+        _count_outputs(self.model, self.loss, self.use_logits, self.deferred, y, raw, sw, bs,
+                       penalty_values)
 
-        The per-sample losses and metric values are computed once for the whole
-        epoch, then summed per batch and accumulated in batch order, which gives
-        the numbers the batch-by-batch loop reports, to the last bit.
-        """
-        dtype = self.dtype
-        rows = raw.shape[0]
-        per, _, probs = self.loss.compute(y, raw, raw if self.use_logits else None, sw, None, True)
-        sizes = _batch_sizes(rows, bs)
-        values = _batch_sums(per.astype(dtype, copy=False), bs) / sizes.astype(dtype)
-        if penalty_values:
-            for column in np.asarray(penalty_values, dtype=dtype).T:
-                values += column
-        self.tracker._add_batches(values * sizes.astype(dtype), sizes)
-        h = probs if self.deferred else raw
-        for metric, weighted in self.metrics:
-            _update_by_batch(metric, y, h, sw if weighted else None, bs, sizes)
+
+def _count_outputs(model, loss, use_logits, probs_out, y, raw, sw, bs, penalty_values):
+    """Update the loss tracker and the metrics from the outputs of consecutive batches.
+
+    ``raw``: the outputs (the logits when ``use_logits``); ``probs_out``: the
+    model's output is the probabilities the loss computes from them. The
+    per-sample losses and metric values are computed once for all the rows,
+    then summed per batch and accumulated in batch order, which gives the
+    numbers a batch-by-batch loop reports, to the last bit.
+    """
+    dtype = loss.dtype
+    rows = raw.shape[0]
+    per, _, probs = loss.compute(y, raw, raw if use_logits else None, sw, None, True)
+    sizes = _batch_sizes(rows, bs)
+    values = _batch_sums(per.astype(dtype, copy=False), bs) / sizes.astype(dtype)
+    if len(penalty_values):
+        for column in np.asarray(penalty_values, dtype=dtype).T:
+            values += column
+    model._loss_tracker._add_batches(values * sizes.astype(dtype), sizes)
+    h = probs if probs_out else raw
+    for metric, weighted in model._compile_metrics or []:
+        _update_by_batch(metric, y, h, sw if weighted else None, bs, sizes)
 
 
 def _batch_sizes(rows, bs):

@@ -501,7 +501,13 @@ class Trainer:
         if callbacks is not None:
             callbacks.on_test_begin()
         test_step = self._test_function()
-        for step, batch in enumerate(data.batches()):
+        evaluate_all = getattr(test_step, "evaluate_all", None)
+        if (evaluate_all is not None and not hooks and isinstance(data, data_module.ArrayData)
+                and evaluate_all(data)):
+            batches = ()  # done: every batch ran, the loss and metrics were counted at the end
+        else:
+            batches = data.batches()
+        for step, batch in enumerate(batches):
             if hooks:
                 callbacks.on_test_batch_begin(step)
             test_step(batch)
