@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections.abc
-import csv
 import os
 
 import numpy as np
@@ -91,6 +90,7 @@ class CSVLogger(Callback):
             if self.keys and not any(key.startswith("val_") for key in self.keys):
                 self.keys.extend(f"val_{key}" for key in list(self.keys))
         if self.writer is None:
+            import csv  # imported when a CSVLogger writes, not with lamina.callbacks
 
             class _Dialect(csv.excel):
                 delimiter = self.sep

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 
 from lamina.callbacks.monitor_callback import MonitorCallback
@@ -11,7 +9,6 @@ from lamina.utils.progbar import print_msg
 
 __all__ = ["EarlyStopping"]
 
-_logger = logging.getLogger("lamina")
 
 
 def _copy_weights(weights):
@@ -126,6 +123,8 @@ class EarlyStopping(MonitorCallback):
             if self.verbose > 0:
                 print_msg(message)
             else:
-                _logger.info(message)
+                import logging  # only here: importing it costs more than a small fit
+
+                logging.getLogger("lamina").info(message)
             self.model.set_weights(self.best_weights)
         self._warn_if_never_monitored()

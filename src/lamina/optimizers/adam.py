@@ -100,13 +100,15 @@ class Adam(Optimizer):
 
     def _constants(self, dtype):
         f = dtype.type
+        # The kernel's constants as 0-d arrays: cheaper ufunc operands than NumPy scalars.
+        as_0d = lambda v: np.asarray(v, dtype)  # noqa: E731
         return (
             f(1),
             f(self.beta_1),
             f(self.beta_2),
-            f(1 - self.beta_1),
-            f(1 - self.beta_2),
-            f(self.epsilon),
+            as_0d(1 - self.beta_1),
+            as_0d(1 - self.beta_2),
+            as_0d(self.epsilon),
         )
 
     def _coefficients(self, lr, dtype):
@@ -116,23 +118,26 @@ class Adam(Optimizer):
         return alpha, one_minus_beta_1, one_minus_beta_2, epsilon
 
     def _kernel(self, g, w, slots, tmp, c):
+        # Keras's order of operations, in place (positional ``out``: less call overhead):
+        # m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); w -= m * alpha / (sqrt(v) + eps)
         alpha, one_minus_beta_1, one_minus_beta_2, epsilon = c
         m, v = slots[0], slots[1]
         t0, t1 = tmp
-        np.subtract(g, m, out=t0)
-        np.multiply(t0, one_minus_beta_1, out=t0)
-        np.add(m, t0, out=m)
-        np.multiply(g, g, out=t0)
-        np.subtract(t0, v, out=t0)
-        np.multiply(t0, one_minus_beta_2, out=t0)
-        np.add(v, t0, out=v)
+        subtract, multiply, add = np.subtract, np.multiply, np.add
+        subtract(g, m, t0)
+        multiply(t0, one_minus_beta_1, t0)
+        add(m, t0, m)
+        multiply(g, g, t0)
+        subtract(t0, v, t0)
+        multiply(t0, one_minus_beta_2, t0)
+        add(v, t0, v)
         if self.amsgrad:
             v = np.maximum(slots[2], v, out=slots[2])
-        np.sqrt(v, out=t0)
-        np.add(t0, epsilon, out=t0)
-        np.multiply(m, alpha, out=t1)
-        np.divide(t1, t0, out=t1)
-        np.subtract(w, t1, out=w)
+        np.sqrt(v, t0)
+        add(t0, epsilon, t0)
+        multiply(m, alpha, t1)
+        np.divide(t1, t0, t1)
+        subtract(w, t1, w)
 
     def get_config(self) -> dict:
         config = super().get_config()

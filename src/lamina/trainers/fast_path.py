@@ -177,7 +177,7 @@ class DenseKernel(_Kernel):
         # np.dot: the same BLAS product as ``@`` on 2-D arrays, with less call overhead.
         z = np.dot(x, self.kernel.value)
         if self.bias is not None:
-            np.add(z, self.bias.value, out=z)
+            np.add(z, self.bias.value, z)
         if self.defer_activation:
             self.z = self.out = z
             return z
@@ -195,7 +195,7 @@ class DenseKernel(_Kernel):
             else:  # np.dot writes only into an array of its result's dtype
                 np.matmul(x.T, g, out=self.g_kernel)
         if self.g_bias is not None:
-            np.add.reduce(g, axis=0, out=self.g_bias)
+            np.add.reduce(g, 0, None, self.g_bias)
         return np.dot(g, self.kernel.value.T) if need_dx else None
 
 
@@ -351,24 +351,30 @@ class _LossKernel:
                     per = per * sw
                 grad = grad * (sw.reshape(-1, *([1] * (grad.ndim - 1))))
             return per, grad, None
+        if kind == "SparseCategoricalCrossentropy" and onehot is not None and not need_values:
+            # The training loop's case: the gradient alone, in place, fewest calls.
+            grad = np.subtract(z, np.maximum.reduce(z, -1, None, None, True))
+            np.exp(grad, grad)
+            np.divide(grad, np.add.reduce(grad, -1, None, None, True), grad)
+            np.subtract(grad, onehot, grad)  # p - 0 is p: as subtracting 1 at the label
+            if sw is not None:
+                grad *= sw[:, None]
+            grad *= 1.0 / n
+            return None, grad, None
         if kind == "SparseCategoricalCrossentropy":
             # softmax(z) and -log softmax(z)[label], sharing one exp and one sum
             shifted = z - z.max(axis=-1, keepdims=True)
             grad = np.exp(shifted)
             total = grad.sum(axis=-1, keepdims=True)
-            if need_values or onehot is None:
-                labels = y.reshape(-1) if y.ndim > 1 else y
-                if labels.dtype.kind != "i":
-                    labels = labels.astype(np.intp)
-                rows = self._rows(n)
+            labels = y.reshape(-1) if y.ndim > 1 else y
+            if labels.dtype.kind != "i":
+                labels = labels.astype(np.intp)
+            rows = self._rows(n)
             if need_values:
                 per = np.log(total[:, 0]) - shifted[rows, labels]
             grad /= total
             probs = grad.copy() if need_values else None
-            if onehot is None:
-                grad[rows, labels] -= 1.0
-            else:
-                grad -= onehot  # p - 0 is p: the same numbers as subtracting 1 at the label
+            grad[rows, labels] -= 1.0
             if sw is not None:
                 if need_values:
                     per = per * sw

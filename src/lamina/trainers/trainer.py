@@ -480,10 +480,10 @@ class Trainer:
         if yt.ndim == 2 and yt.shape[1] > 1:
             yt, yv = yt.argmax(1), yv.argmax(1)
         yt, yv = yt.reshape(-1), yv.reshape(-1)
-        if yt.dtype.kind == "f" and not (np.all(np.mod(yt, 1) == 0) and len(np.unique(yt)) <= 50):
+        if yt.dtype.kind == "f" and not (np.all(np.mod(yt, 1) == 0) and len(_distinct(yt)) <= 50):
             return
-        train_classes = set(np.unique(yt).tolist())
-        val_classes = set(np.unique(yv).tolist())
+        train_classes = set(_distinct(yt).tolist())
+        val_classes = set(_distinct(yv).tolist())
         if len(train_classes) > 1 and (len(val_classes) == 1 or not val_classes <= train_classes):
             warnings.warn(
                 f"validation_split={fraction} takes the LAST {n_total - split_at} rows as "
@@ -645,6 +645,24 @@ def _logs_out(logs, model, return_dict):
     return ordered[0] if len(ordered) == 1 else ordered
 
 
+def _distinct(a):
+    """The sorted distinct values of an array, as ``np.unique`` gives them.
+
+    (``np.unique`` imports ``numpy.ma`` on first use, which costs more than a
+    small ``fit``.)
+    """
+    s = np.sort(np.asarray(a).reshape(-1))
+    if s.size < 2:
+        return s
+    keep = np.empty(s.shape, bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    if s.dtype.kind in "fc" and np.isnan(s[-1]):  # one NaN, as np.unique(equal_nan=True)
+        keep[np.isnan(s)] = False
+        keep[np.argmax(np.isnan(s))] = True
+    return s[keep]
+
+
 def _first(a):
     return a[0] if isinstance(a, list) else a
 
@@ -697,7 +715,7 @@ def _class_weights_to_sample_weights(class_weight, y, sw, dtype, units=None):
         if not np.all(np.mod(labels, 1) == 0):
             raise ValueError("class_weight needs class labels, but y has non-integer values.")
         labels = labels.astype(np.int64)
-    present = np.unique(labels)
+    present = _distinct(labels)
     if present.size == 0:  # no rows: nothing to weigh (fit explains the empty data)
         return np.ones(0, dtype=dtype) if sw is None else np.asarray(sw, dtype=dtype)
     if isinstance(class_weight, str):
