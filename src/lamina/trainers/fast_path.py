@@ -8,7 +8,9 @@ Gradients land directly in one flat buffer laid out like the model's
 variables, which the optimizer updates in one pass (``apply_flat``). Anything
 else (custom layers, custom losses, an overridden ``train_step``) uses the
 generic tape-based ``train_step``; the tests check that both give the same
-numbers.
+numbers (to float rounding: a Dense kernel adds its bias inside the matrix
+product, see ``DenseKernel.augment``; the other kernels repeat the tape's
+operations exactly).
 """
 
 from __future__ import annotations
@@ -168,12 +170,96 @@ class DenseKernel(_Kernel):
         # probabilities itself: the activation is then not applied here.
         self.defer_activation = False
 
+        self.augmented = False
+
     @staticmethod
     def supports(layer):
         return _activation_name(layer.activation) is not None and layer.activity_regularizer is None
 
+    # -- training with the bias folded into the product --------------------------------------
+    # [x, 1] @ [kernel; bias] computes x @ kernel + bias in one BLAS call, and
+    # [x, 1]^T @ g gives the kernel's and the bias's gradients in one more, when the
+    # kernel and the bias (and their gradients) lie one after the other in the flat
+    # buffers. The input then needs a column of ones: each batch size gets a buffer
+    # of shape (n, inputs + 1) whose last column is 1, and a Dense layer that feeds
+    # another one writes its activations straight into the next one's buffer.
+
+    def augment(self, feeds):
+        """Switch to the folded-bias product if the buffers allow it; returns whether it did.
+
+        ``feeds``: the next layer's kernel when it is a Dense kernel in this mode.
+        """
+        if self.bias is None or self.g_kernel is None or self.g_bias is None:
+            return False
+        if self._folded(self.kernel.value, self.bias.value) is None or \
+                self._folded(self.g_kernel, self.g_bias) is None:
+            return False
+        self.g_folded = self._folded(self.g_kernel, self.g_bias)
+        self.folded_of = None
+        self.feeds = feeds
+        self.buffers = {}
+        self.augmented = True
+        return True
+
+    @staticmethod
+    def _folded(kernel, bias):
+        """``[kernel; bias]`` as one (inputs + 1, units) view, or ``None`` if not adjacent."""
+        base = kernel.base
+        if base is None or bias.base is not base or base.ndim != 1 or kernel.ndim != 2 or \
+                not (kernel.flags.c_contiguous and base.flags.c_contiguous) or \
+                kernel.dtype != bias.dtype:
+            return None
+        start = kernel.__array_interface__["data"][0]
+        if start + kernel.nbytes != bias.__array_interface__["data"][0]:
+            return None
+        offset = (start - base.__array_interface__["data"][0]) // base.itemsize
+        rows = kernel.shape[0] + 1
+        return base[offset:offset + rows * kernel.shape[1]].reshape(rows, kernel.shape[1])
+
+    def input_buffer(self, n):
+        """The (n, inputs + 1) input buffer for batches of ``n`` rows (last column: ones)."""
+        buffer = self.buffers.get(n)
+        if buffer is None:
+            shape = self.kernel.value.shape
+            buffer = self.buffers[n] = np.ones((n, shape[0] + 1), self.kernel.value.dtype)
+        return buffer
+
+    def _forward_folded(self, x):
+        kernel = self.kernel.value
+        if self.folded_of is not kernel:  # the variables' arrays were replaced: look again
+            self.folded = self._folded(kernel, self.bias.value)
+            self.folded_of = kernel
+        if self.folded is None:
+            return None
+        n = x.shape[0]
+        buffer = self.buffers.get(n)
+        if buffer is None or x.base is not buffer:
+            buffer = self.input_buffer(n)
+            buffer[:, :-1] = x
+        self.xa = buffer
+        return np.dot(buffer, self.folded)
+
     def forward(self, x, training):
         self.x = x
+        z = self._forward_folded(x) if self.augmented else None
+        if z is not None:
+            self.folded_step = True
+            if self.defer_activation:
+                self.z = self.out = z
+                return z
+            self.z = z if self.activation in ("sigmoid", "softmax") else None
+            feeds = self.feeds
+            if feeds is None:
+                self.out = _act_forward(self.activation, z)
+                return self.out
+            out = feeds.input_buffer(z.shape[0])[:, :-1]
+            if self.activation == "relu":
+                np.maximum(z, _zero(z.dtype), out=out)
+            else:
+                out[...] = _act_forward(self.activation, z)
+            self.out = out
+            return out
+        self.folded_step = False
         # np.dot: the same BLAS product as ``@`` on 2-D arrays, with less call overhead.
         z = np.dot(x, self.kernel.value)
         if self.bias is not None:
@@ -188,6 +274,9 @@ class DenseKernel(_Kernel):
     def backward(self, g, need_dx):
         if not self.skip_activation_backward:
             g = _act_backward(self.activation, g, self.out)
+        if self.folded_step and g.dtype == self.g_folded.dtype:
+            np.dot(self.xa.T, g, out=self.g_folded)  # the kernel's and the bias's gradients
+            return np.dot(g, self.kernel.value.T) if need_dx else None
         if self.g_kernel is not None:
             x = self.x
             if x.dtype == g.dtype == self.g_kernel.dtype:
@@ -633,6 +722,16 @@ class _FusedStep:
         self.optimizer.build(self.variables)
         self.metrics = model._compile_metrics or []
         self.tracker = model._loss_tracker
+        # Dense layers fold their bias into the product; one that feeds another Dense
+        # writes into that layer's input buffer (from the last layer back, so each knows
+        # whether the next one took the folded form).
+        following = None
+        for kernel in reversed(self.kernels):
+            if type(kernel) is DenseKernel:
+                feeds = following if not kernel.defer_activation else None
+                following = kernel if kernel.augment(feeds) else None
+            else:
+                following = None
         self.need_dx = [False] + [True] * (len(self.kernels) - 1)
         self.deferred = getattr(last, "defer_activation", False)
         self.backward_order = list(zip(reversed(self.kernels), reversed(self.need_dx)))

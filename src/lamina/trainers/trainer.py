@@ -4,7 +4,8 @@
 and ``predict`` likewise around ``test_step`` and ``predict_step``. The
 default ``train_step`` records the forward pass on a ``GradientTape``; for
 Sequential stacks of the common layers a fused step (``fast_path.py``) does
-the same arithmetic with no tape, and gives the same numbers.
+the same arithmetic with no tape, and gives the same numbers to float
+rounding.
 """
 
 from __future__ import annotations
