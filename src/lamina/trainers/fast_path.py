@@ -197,7 +197,9 @@ class DenseKernel(_Kernel):
         self.g_folded = self._folded(self.g_kernel, self.g_bias)
         self.folded_of = None
         self.feeds = feeds
-        self.buffers = {}
+        self.buffers = {}  # batch size -> input buffer
+        self.slots = {}  # batch size -> (input buffer, output view or None)
+        self.zero = _zero(self.kernel.value.dtype)
         self.augmented = True
         return True
 
@@ -225,40 +227,48 @@ class DenseKernel(_Kernel):
         return buffer
 
     def _forward_folded(self, x):
+        """The layer's output from ``[x, 1] @ [kernel; bias]``, or ``None`` (arrays moved)."""
         kernel = self.kernel.value
         if self.folded_of is not kernel:  # the variables' arrays were replaced: look again
             self.folded = self._folded(kernel, self.bias.value)
             self.folded_of = kernel
-        if self.folded is None:
+        folded = self.folded
+        if folded is None:
             return None
         n = x.shape[0]
-        buffer = self.buffers.get(n)
-        if buffer is None or x.base is not buffer:
-            buffer = self.input_buffer(n)
+        slot = self.slots.get(n)
+        if slot is None:  # this batch size's input buffer, and where the activations go
+            feeds = self.feeds
+            slot = self.slots[n] = (self.input_buffer(n),
+                                    None if feeds is None else feeds.input_buffer(n)[:, :-1])
+        buffer, out = slot
+        if x.base is not buffer:
             buffer[:, :-1] = x
         self.xa = buffer
-        return np.dot(buffer, self.folded)
+        z = np.dot(buffer, folded)
+        if self.defer_activation:
+            self.z = self.out = z
+            return z
+        activation = self.activation
+        if out is not None and activation == "relu":
+            self.z = None
+            self.out = np.maximum(z, self.zero, out=out)
+            return out
+        self.z = z if activation in ("sigmoid", "softmax") else None
+        if out is None:
+            self.out = _act_forward(activation, z)
+            return self.out
+        out[...] = _act_forward(activation, z)
+        self.out = out
+        return out
 
     def forward(self, x, training):
         self.x = x
-        z = self._forward_folded(x) if self.augmented else None
-        if z is not None:
-            self.folded_step = True
-            if self.defer_activation:
-                self.z = self.out = z
-                return z
-            self.z = z if self.activation in ("sigmoid", "softmax") else None
-            feeds = self.feeds
-            if feeds is None:
-                self.out = _act_forward(self.activation, z)
-                return self.out
-            out = feeds.input_buffer(z.shape[0])[:, :-1]
-            if self.activation == "relu":
-                np.maximum(z, _zero(z.dtype), out=out)
-            else:
-                out[...] = _act_forward(self.activation, z)
-            self.out = out
-            return out
+        if self.augmented:
+            out = self._forward_folded(x)
+            if out is not None:
+                self.folded_step = True
+                return out
         self.folded_step = False
         # np.dot: the same BLAS product as ``@`` on 2-D arrays, with less call overhead.
         z = np.dot(x, self.kernel.value)
@@ -407,7 +417,7 @@ class _LossKernel:
 
     def __call__(self, y, p, z, sw):
         """``(loss value, gradient, probabilities or None)`` for one batch."""
-        per, grad, probs = self.compute(y, p, z, sw, None, True)
+        per, grad, probs = self.compute(y, p, z, sw, True)
         return per.sum() / p.shape[0], grad, probs
 
     def gradient(self, y, p, z, sw, onehot=None):
@@ -415,9 +425,19 @@ class _LossKernel:
 
         ``onehot``: the one-hot rows of sparse labels, when the caller has them.
         """
-        return self.compute(y, p, z, sw, onehot, False)[1]
+        if onehot is not None and self.kind == "SparseCategoricalCrossentropy":
+            # The training loop's case: softmax(z) - onehot, in place, in the fewest calls.
+            grad = np.subtract(z, np.maximum.reduce(z, -1, None, None, True))
+            np.exp(grad, grad)
+            np.divide(grad, np.add.reduce(grad, -1, None, None, True), grad)
+            np.subtract(grad, onehot, grad)  # p - 0 is p: as subtracting 1 at the label
+            if sw is not None:
+                grad *= sw[:, None]
+            grad *= 1.0 / z.shape[0]
+            return grad
+        return self.compute(y, p, z, sw, False)[1]
 
-    def compute(self, y, p, z, sw, onehot, need_values):
+    def compute(self, y, p, z, sw, need_values):
         """``(per-sample losses times sample weights, or None; gradient; probabilities)``."""
         n = p.shape[0]
         kind = self.kind
@@ -440,16 +460,6 @@ class _LossKernel:
                     per = per * sw
                 grad = grad * (sw.reshape(-1, *([1] * (grad.ndim - 1))))
             return per, grad, None
-        if kind == "SparseCategoricalCrossentropy" and onehot is not None and not need_values:
-            # The training loop's case: the gradient alone, in place, fewest calls.
-            grad = np.subtract(z, np.maximum.reduce(z, -1, None, None, True))
-            np.exp(grad, grad)
-            np.divide(grad, np.add.reduce(grad, -1, None, None, True), grad)
-            np.subtract(grad, onehot, grad)  # p - 0 is p: as subtracting 1 at the label
-            if sw is not None:
-                grad *= sw[:, None]
-            grad *= 1.0 / n
-            return None, grad, None
         if kind == "SparseCategoricalCrossentropy":
             # softmax(z) and -log softmax(z)[label], sharing one exp and one sum
             shifted = z - z.max(axis=-1, keepdims=True)
@@ -799,28 +809,29 @@ class _FusedStep:
         if sw is not None:
             sw = np.asarray(sw, dtype=dtype)
         onehot = self._onehot(y, rows)
-        kernels, backward_order, loss = self.kernels, self.backward_order, self.loss
         use_logits, flat_grad = self.use_logits, self.flat_grad
         penalties = self.penalties + [(v, None, fn) for v, fn in self.frozen_penalties]
         update = self.optimizer._flat_update_function() or self.optimizer.apply_flat
-        outputs = None
+        # Bound methods in locals: this loop runs once per batch, with tiny batches too.
+        forwards = [kernel.forward for kernel in self.kernels]
+        backwards = [(kernel.backward, need_dx) for kernel, need_dx in self.backward_order]
+        gradient = self.loss.gradient
+        outputs = np.empty((rows,) + self.out_shape, dtype)
         penalty_values = []  # per step, the penalties' values (added to the batch loss)
         done = hi = counted = 0  # counted: rows already in the loss tracker and metrics
         for lo in range(0, rows, bs):
-            hi = min(lo + bs, rows)
+            hi = lo + bs if lo + bs < rows else rows
             h = x[lo:hi]
-            for kernel in kernels:
-                h = kernel.forward(h, True)
-            if outputs is None:
-                outputs = np.empty((rows,) + h.shape[1:], h.dtype)
+            for forward in forwards:
+                h = forward(h, True)
             outputs[lo:hi] = h
-            g = loss.gradient(y[lo:hi], h, h if use_logits else None,
-                              None if sw is None else sw[lo:hi],
-                              None if onehot is None else onehot[lo:hi])
+            g = gradient(y[lo:hi], h, h if use_logits else None,
+                         None if sw is None else sw[lo:hi],
+                         None if onehot is None else onehot[lo:hi])
             if penalties:
                 penalty_values.append([val_fn(v.value) for v, _, (val_fn, _) in penalties])
-            for kernel, need_dx in backward_order:
-                g = kernel.backward(g, need_dx)
+            for backward, need_dx in backwards:
+                g = backward(g, need_dx)
             for v, gv, (_, grad_fn) in self.penalties:
                 grad_fn(v.value, gv)
             update(flat_grad)
@@ -873,7 +884,7 @@ def _count_outputs(model, loss, use_logits, probs_out, y, raw, sw, bs, penalty_v
     """
     dtype = loss.dtype
     rows = raw.shape[0]
-    per, _, probs = loss.compute(y, raw, raw if use_logits else None, sw, None, True)
+    per, _, probs = loss.compute(y, raw, raw if use_logits else None, sw, True)
     sizes = _batch_sizes(rows, bs)
     values = _batch_sums(per.astype(dtype, copy=False), bs) / sizes.astype(dtype)
     if len(penalty_values):
