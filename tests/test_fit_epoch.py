@@ -274,3 +274,26 @@ def test_from_logits_takes_the_output_as_the_logits_on_both_paths(loss, activati
     np.testing.assert_allclose(e1, e2, rtol=1e-6)
     for a, b in zip(w1, w2):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adam_updates_stacked_moments_with_the_same_numbers(amsgrad):
+    """Adam's paired path ([g; g^2] - [m; v] in one pass) against the one-moment-at-a-time path."""
+    rng = np.random.default_rng(1)
+    grads = rng.normal(size=(6, 16)).astype("float32")
+    results = []
+    for stacked in (False, True):
+        variables = [lamina.Variable(np.linspace(-1, 1, 12, dtype="float32").reshape(3, 4)),
+                     lamina.Variable(np.zeros(4, "float32"))]
+        fast_path.consolidate(variables)
+        opt = lamina.optimizers.Adam(0.05, amsgrad=amsgrad)
+        opt.build(variables)
+        block = np.zeros((2, 16), "float32")
+        g = block[0] if stacked else np.zeros(16, "float32")
+        for row in grads:
+            g[:] = row
+            opt.apply_flat(g)
+        assert (opt._pair_cache[-1] is not None) == stacked
+        results.append([v.numpy().copy() for v in variables] + [s.numpy().copy() for s in opt.variables])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)

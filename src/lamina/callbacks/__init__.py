@@ -12,18 +12,24 @@ Example:
 
 from __future__ import annotations
 
-from lamina.callbacks.backup_and_restore import BackupAndRestore
+import importlib
+
 from lamina.callbacks.callback import Callback
 from lamina.callbacks.callback_list import CallbackList
-from lamina.callbacks.csv_logger import CSVLogger
-from lamina.callbacks.early_stopping import EarlyStopping
 from lamina.callbacks.history import History
-from lamina.callbacks.lambda_callback import LambdaCallback
-from lamina.callbacks.learning_rate_scheduler import LearningRateScheduler
-from lamina.callbacks.model_checkpoint import ModelCheckpoint
 from lamina.callbacks.progbar_logger import ProgbarLogger
-from lamina.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
-from lamina.callbacks.terminate_on_nan import TerminateOnNaN
+
+# The others load on first use (``fit`` needs only the four above).
+_LAZY = {
+    "BackupAndRestore": "backup_and_restore",
+    "CSVLogger": "csv_logger",
+    "EarlyStopping": "early_stopping",
+    "LambdaCallback": "lambda_callback",
+    "LearningRateScheduler": "learning_rate_scheduler",
+    "ModelCheckpoint": "model_checkpoint",
+    "ReduceLROnPlateau": "reduce_lr_on_plateau",
+    "TerminateOnNaN": "terminate_on_nan",
+}
 
 __all__ = [
     "BackupAndRestore",
@@ -51,6 +57,14 @@ _NOT_AVAILABLE = {
 
 
 def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"lamina.callbacks.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
     if name in _NOT_AVAILABLE:
         raise AttributeError(f"lamina.callbacks.{name} is not available: {_NOT_AVAILABLE[name]}")
     raise AttributeError(f"module 'lamina.callbacks' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -565,9 +565,13 @@ class Optimizer:
                 for j, (n, init) in enumerate(zip(names, inits)):
                     out[j].append(self.add_variable_from_reference(var, n, init))
         else:
-            for n, init in zip(names, inits):
+            # The slots named together are rows of one block (an update rule may then treat
+            # them as one (len(names), total) array; Adam does).
+            blocks = {id(storage): np.empty((len(names), storage.total), storage.dtype)
+                      for storage in self._storages}
+            for j, (n, init) in enumerate(zip(names, inits)):
                 for storage in self._storages:
-                    flat = np.empty(storage.total, storage.dtype)
+                    flat = blocks[id(storage)][j]
                     for k in range(len(storage.indices)):
                         storage.view(flat, k)[...] = self._initial_values(
                             init, storage.shapes[k], storage.dtype

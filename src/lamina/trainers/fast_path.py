@@ -207,10 +207,11 @@ class DenseKernel(_Kernel):
     def _folded(kernel, bias):
         """``[kernel; bias]`` as one (inputs + 1, units) view, or ``None`` if not adjacent."""
         base = kernel.base
-        if base is None or bias.base is not base or base.ndim != 1 or kernel.ndim != 2 or \
+        if base is None or bias.base is not base or kernel.ndim != 2 or \
                 not (kernel.flags.c_contiguous and base.flags.c_contiguous) or \
                 kernel.dtype != bias.dtype:
             return None
+        base = base.reshape(-1)  # a view: the base is contiguous
         start = kernel.__array_interface__["data"][0]
         if start + kernel.nbytes != bias.__array_interface__["data"][0]:
             return None
@@ -700,7 +701,9 @@ class _FusedStep:
         flat = consolidate(self.variables)
         if flat is None:
             raise _Unsupported
-        self.flat_grad = np.zeros_like(flat)
+        # The gradient is the first row of a (2, n) block: an optimizer may use the second
+        # row (Adam puts g^2 there and updates both moments in one pass).
+        self.flat_grad = np.zeros((2, flat.size), flat.dtype)[0]
         grads, offset = {}, 0
         for v in self.variables:
             n = v.value.size
