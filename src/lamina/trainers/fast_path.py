@@ -200,6 +200,7 @@ class DenseKernel(_Kernel):
         self.buffers = {}  # batch size -> input buffer
         self.slots = {}  # batch size -> (input buffer, output view or None)
         self.zero = _zero(self.kernel.value.dtype)
+        self.target = None  # where to write x @ kernel + bias (set by the epoch loop)
         self.augmented = True
         return True
 
@@ -243,10 +244,13 @@ class DenseKernel(_Kernel):
             slot = self.slots[n] = (self.input_buffer(n),
                                     None if feeds is None else feeds.input_buffer(n)[:, :-1])
         buffer, out = slot
-        if x.base is not buffer:
+        if x.shape[1] == folded.shape[0]:
+            buffer = x  # the input came with its column of ones (the epoch loop's first layer)
+        elif x.base is not buffer:
             buffer[:, :-1] = x
         self.xa = buffer
-        z = np.dot(buffer, folded)
+        target = self.target
+        z = np.dot(buffer, folded) if target is None else np.dot(buffer, folded, target)
         if self.defer_activation:
             self.z = self.out = z
             return z
@@ -820,34 +824,55 @@ class _FusedStep:
         backwards = [(kernel.backward, need_dx) for kernel, need_dx in self.backward_order]
         gradient = self.loss.gradient
         outputs = np.empty((rows,) + self.out_shape, dtype)
+        # A first Dense layer that folds its bias reads rows that already end in a 1, and a
+        # last one whose output is its product writes that product straight into `outputs`.
+        first, last = self.kernels[0], self.kernels[-1]
+        if getattr(first, "augmented", False) and x.ndim == 2:
+            x = self._with_ones(x)
+        direct = getattr(last, "augmented", False) and (
+            last.defer_activation or last.activation == "linear")
         penalty_values = []  # per step, the penalties' values (added to the batch loss)
         done = hi = counted = 0  # counted: rows already in the loss tracker and metrics
-        for lo in range(0, rows, bs):
-            hi = lo + bs if lo + bs < rows else rows
-            h = x[lo:hi]
-            for forward in forwards:
-                h = forward(h, True)
-            outputs[lo:hi] = h
-            g = gradient(y[lo:hi], h, h if use_logits else None,
-                         None if sw is None else sw[lo:hi],
-                         None if onehot is None else onehot[lo:hi])
-            if penalties:
-                penalty_values.append([val_fn(v.value) for v, _, (val_fn, _) in penalties])
-            for backward, need_dx in backwards:
-                g = backward(g, need_dx)
-            for v, gv, (_, grad_fn) in self.penalties:
-                grad_fn(v.value, gv)
-            update(flat_grad)
-            done += 1
-            if progress is not None and progress.would_draw_train_batch(done - 1):
-                self._count(y, outputs, sw, bs, penalty_values, counted, hi)
-                counted = hi
-                progress.on_train_batch_end(done - 1, self.model.get_metrics_result())
-            if interrupt.requested:
-                break
+        try:
+            for lo in range(0, rows, bs):
+                hi = lo + bs if lo + bs < rows else rows
+                h = x[lo:hi]
+                if direct:
+                    last.target = outputs[lo:hi]
+                for forward in forwards:
+                    h = forward(h, True)
+                if not direct or h is not last.target:
+                    outputs[lo:hi] = h
+                g = gradient(y[lo:hi], h, h if use_logits else None,
+                             None if sw is None else sw[lo:hi],
+                             None if onehot is None else onehot[lo:hi])
+                if penalties:
+                    penalty_values.append([val_fn(v.value) for v, _, (val_fn, _) in penalties])
+                for backward, need_dx in backwards:
+                    g = backward(g, need_dx)
+                for v, gv, (_, grad_fn) in self.penalties:
+                    grad_fn(v.value, gv)
+                update(flat_grad)
+                done += 1
+                if progress is not None and progress.would_draw_train_batch(done - 1):
+                    self._count(y, outputs, sw, bs, penalty_values, counted, hi)
+                    counted = hi
+                    progress.on_train_batch_end(done - 1, self.model.get_metrics_result())
+                if interrupt.requested:
+                    break
+        finally:
+            last.target = None
         if counted < hi:
             self._count(y, outputs, sw, bs, penalty_values, counted, hi)
         return done
+
+    @staticmethod
+    def _with_ones(x):
+        """``x`` with a last column of ones (a new array, freed with the epoch)."""
+        out = np.empty((x.shape[0], x.shape[1] + 1), x.dtype)
+        out[:, -1] = 1
+        out[:, :-1] = x
+        return out
 
     def _count(self, y, outputs, sw, bs, penalty_values, start, stop):
         """Add rows ``start:stop`` (whole batches) to the loss tracker and the metrics."""
