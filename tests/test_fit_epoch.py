@@ -297,3 +297,29 @@ def test_adam_updates_stacked_moments_with_the_same_numbers(amsgrad):
         results.append([v.numpy().copy() for v in variables] + [s.numpy().copy() for s in opt.variables])
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("loss,units,activation", [("binary_crossentropy", 1, "sigmoid"),
+                                                    ("mse", 1, None),
+                                                    ("categorical_crossentropy", 2, "softmax")])
+def test_integer_labels_train_in_the_output_dtype_on_both_paths(loss, units, activation):
+    """Integer labels are cast to the output's dtype (float32), as Keras casts y_true."""
+    y = (X[:, 0] > 0).astype("int64")
+    if units == 2:
+        y = np.eye(2, dtype="int64")[y]
+
+    def run(generic):
+        lamina.utils.set_random_seed(8)
+        model = lamina.Sequential([lamina.Input((5,)), layers.Dense(4, activation="relu"),
+                                   layers.Dense(units, activation=activation)])
+        model.compile(optimizer="adam", loss=loss)
+        if generic:
+            model.make_train_function = lambda force=False: model.train_step
+        return model.fit(X, y, batch_size=16, epochs=2, verbose=0).history["loss"], model
+
+    (h1, m1), (h2, m2) = run(False), run(True)
+    assert isinstance(m1.make_train_function(), fast_path._FusedStep)
+    np.testing.assert_allclose(h1, h2, rtol=1e-6)
+    for a, b in zip(m1.get_weights(), m2.get_weights()):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

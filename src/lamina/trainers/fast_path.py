@@ -289,8 +289,11 @@ class DenseKernel(_Kernel):
     def backward(self, g, need_dx):
         if not self.skip_activation_backward:
             g = _act_backward(self.activation, g, self.out)
-        if self.folded_step and g.dtype == self.g_folded.dtype:
-            np.dot(self.xa.T, g, out=self.g_folded)  # the kernel's and the bias's gradients
+        if self.folded_step:  # the kernel's and the bias's gradients in one product
+            if g.dtype == self.g_folded.dtype:
+                np.dot(self.xa.T, g, out=self.g_folded)
+            else:
+                np.matmul(self.xa.T, g, out=self.g_folded)
             return np.dot(g, self.kernel.value.T) if need_dx else None
         if self.g_kernel is not None:
             x = self.x
@@ -447,6 +450,8 @@ class _LossKernel:
         n = p.shape[0]
         kind = self.kind
         per = None
+        if kind != "SparseCategoricalCrossentropy" and y.dtype != p.dtype:
+            y = y.astype(p.dtype)  # labels in the output's dtype, as Keras casts y_true
         if kind in ("MeanSquaredError", "MeanAbsoluteError"):
             y = y.reshape(p.shape) if y.shape != p.shape and y.size == p.size else y
             diff = p - y
