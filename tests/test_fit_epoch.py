@@ -299,10 +299,11 @@ def test_adam_updates_stacked_moments_with_the_same_numbers(amsgrad):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("hidden", [True, False])
 @pytest.mark.parametrize("loss,units,activation", [("binary_crossentropy", 1, "sigmoid"),
                                                     ("mse", 1, None),
                                                     ("categorical_crossentropy", 2, "softmax")])
-def test_integer_labels_train_in_the_output_dtype_on_both_paths(loss, units, activation):
+def test_integer_labels_train_in_the_output_dtype_on_both_paths(loss, units, activation, hidden):
     """Integer labels are cast to the output's dtype (float32), as Keras casts y_true."""
     y = (X[:, 0] > 0).astype("int64")
     if units == 2:
@@ -310,7 +311,8 @@ def test_integer_labels_train_in_the_output_dtype_on_both_paths(loss, units, act
 
     def run(generic):
         lamina.utils.set_random_seed(8)
-        model = lamina.Sequential([lamina.Input((5,)), layers.Dense(4, activation="relu"),
+        stack = [layers.Dense(4, activation="relu")] if hidden else []
+        model = lamina.Sequential([lamina.Input((5,)), *stack,
                                    layers.Dense(units, activation=activation)])
         model.compile(optimizer="adam", loss=loss)
         if generic:
