@@ -122,13 +122,26 @@ class ArrayData:
     def first_batch(self):
         return _take(self.x, slice(0, min(self.batch_size, self.n)))
 
-    def epoch_arrays(self):
-        """``(x, y, sample_weight)`` for one epoch: shuffled copies, or the arrays themselves."""
+    def epoch_order(self):
+        """This epoch's order of the rows (a permutation), or ``None`` when not shuffling."""
         if self.shuffle and self.n > 1:
-            perm = _random.global_generator().permutation(self.n)
-            return (_take(self.x, perm), None if self.y is None else _take(self.y, perm),
+            return _random.global_generator().permutation(self.n)
+        return None
+
+    def epoch_arrays(self, order=False, x=True):
+        """``(x, y, sample_weight)`` for one epoch: shuffled copies, or the arrays themselves.
+
+        ``order``: the permutation ``epoch_order()`` gave, when the caller drew it
+        (``None``: not shuffled); by default it is drawn here. ``x=False``: the
+        caller gathers x itself (``None`` in its place).
+        """
+        perm = self.epoch_order() if order is False else order
+        xs = self.x if x else None
+        if perm is not None:
+            return (None if xs is None else _take(xs, perm),
+                    None if self.y is None else _take(self.y, perm),
                     None if self.sample_weight is None else self.sample_weight[perm])
-        return self.x, self.y, self.sample_weight
+        return xs, self.y, self.sample_weight
 
     def batches(self):
         """Yield ``(x, y, sample_weight)`` batches for one epoch."""

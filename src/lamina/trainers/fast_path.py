@@ -813,7 +813,22 @@ class _FusedStep:
         if self.out_shape is None or rows * math.prod(self.out_shape) * dtype.itemsize \
                 > _EPOCH_OUTPUT_BYTES:
             return None  # too many outputs to keep: go batch by batch
-        x, y, sw = data.epoch_arrays()
+        first, last = self.kernels[0], self.kernels[-1]
+        order = data.epoch_order()
+        with_ones = getattr(first, "augmented", False) and isinstance(data.x, np.ndarray) and \
+            data.x.ndim == 2 and data.x.dtype == dtype
+        if with_ones:
+            # A first Dense layer that folds its bias reads rows that already end in a 1:
+            # the epoch's rows are gathered straight into an array with that column.
+            x = np.empty((n, data.x.shape[1] + 1), dtype)
+            x[:, -1] = 1
+            if order is None:
+                x[:, :-1] = data.x
+            else:
+                np.take(data.x, order, axis=0, out=x[:, :-1])
+            _, y, sw = data.epoch_arrays(order, x=False)
+        else:
+            x, y, sw = data.epoch_arrays(order)
         if x.dtype != dtype:
             x = x.astype(dtype)
         if y.dtype.kind == "f" and y.dtype != dtype:
@@ -829,11 +844,7 @@ class _FusedStep:
         backwards = [(kernel.backward, need_dx) for kernel, need_dx in self.backward_order]
         gradient = self.loss.gradient
         outputs = np.empty((rows,) + self.out_shape, dtype)
-        # A first Dense layer that folds its bias reads rows that already end in a 1, and a
-        # last one whose output is its product writes that product straight into `outputs`.
-        first, last = self.kernels[0], self.kernels[-1]
-        if getattr(first, "augmented", False) and x.ndim == 2:
-            x = self._with_ones(x)
+        # A last Dense layer whose output is its product writes it straight into `outputs`.
         direct = getattr(last, "augmented", False) and (
             last.defer_activation or last.activation == "linear")
         penalty_values = []  # per step, the penalties' values (added to the batch loss)
@@ -871,13 +882,6 @@ class _FusedStep:
             self._count(y, outputs, sw, bs, penalty_values, counted, hi)
         return done
 
-    @staticmethod
-    def _with_ones(x):
-        """``x`` with a last column of ones (a new array, freed with the epoch)."""
-        out = np.empty((x.shape[0], x.shape[1] + 1), x.dtype)
-        out[:, -1] = 1
-        out[:, :-1] = x
-        return out
 
     def _count(self, y, outputs, sw, bs, penalty_values, start, stop):
         """Add rows ``start:stop`` (whole batches) to the loss tracker and the metrics."""
