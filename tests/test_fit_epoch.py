@@ -325,3 +325,28 @@ def test_integer_labels_train_in_the_output_dtype_on_both_paths(loss, units, act
     for a, b in zip(m1.get_weights(), m2.get_weights()):
         assert a.dtype == np.float32
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_many_rows_are_gathered_in_blocks_and_released_after_the_epoch():
+    """2,500 shuffled rows (more than one gathering block) train as in the batch loop."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2500, 5)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64")
+
+    def run(hook):
+        lamina.utils.set_random_seed(6)
+        model = lamina.Sequential([lamina.Input((5,)), layers.Dense(6, activation="relu"),
+                                   layers.Dense(2, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        history = model.fit(x, y, batch_size=500, epochs=2, verbose=0,
+                            callbacks=[_BatchHook()] if hook else [])
+        return model, history.history
+
+    (m1, h1), (m2, h2) = run(False), run(True)
+    assert h1 == h2
+    for a, b in zip(m1.get_weights(), m2.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    step = m1.make_train_function()
+    assert all(k.__dict__.get("x") is None and k.__dict__.get("xa") is None
+               for k in step.kernels)  # no kernel keeps the last epoch's rows alive

@@ -124,7 +124,7 @@ class Adam(Optimizer):
         m, v = slots[0], slots[1]
         t0, t1 = tmp
         subtract, multiply, add = np.subtract, np.multiply, np.add
-        paired = self._paired(g, m, v, one_minus_beta_1, one_minus_beta_2)
+        paired = self._paired(g, m, v, t0, t1, one_minus_beta_1, one_minus_beta_2)
         if paired is not None:
             # Both moments in three calls over stacked rows: [g; g^2] - [m; v], times
             # [1 - b1; 1 - b2], added to [m; v] (the same numbers, element by element).
@@ -150,7 +150,7 @@ class Adam(Optimizer):
         np.divide(t1, t0, t1)
         subtract(w, t1, w)
 
-    def _paired(self, g, m, v, one_minus_beta_1, one_minus_beta_2):
+    def _paired(self, g, m, v, t0, t1, one_minus_beta_1, one_minus_beta_2):
         """``(gg, mv, coefficients, temp)`` when ``g``, ``m`` and ``v`` can be stacked, else None.
 
         That is when ``g`` is the first row of a (2, n) array (the fused training
@@ -170,7 +170,13 @@ class Adam(Optimizer):
                 and _address(v) == _address(mv) + mv.strides[0]
                 and g.dtype == m.dtype == gg.dtype):
             coefficients = np.array([[one_minus_beta_1], [one_minus_beta_2]], g.dtype)
-            paired = (gg, mv[:2], coefficients, np.empty((2, g.size), g.dtype))
+            temp = t0.base  # the two temporaries are rows of one block (Optimizer._bind)
+            if not (temp is not None and t1.base is temp and temp.ndim == 2
+                    and temp.shape[1] == g.size and temp.flags.c_contiguous
+                    and _address(t0) == _address(temp)
+                    and _address(t1) == _address(temp) + temp.strides[0]):
+                temp = np.empty((2, g.size), g.dtype)
+            paired = (gg, mv[:2], coefficients, temp[:2])
         self.__dict__["_pair_cache"] = (g, m, v, one_minus_beta_1, one_minus_beta_2, paired)
         return paired
 

@@ -433,8 +433,9 @@ class Optimizer:
         n_tmp = max(self._n_tmp, 1)
         for storage in self._storages:
             if "__tmp0" not in storage.arrays:
+                block = np.empty((n_tmp, storage.total), storage.dtype)  # rows: see Adam
                 for j in range(n_tmp):
-                    storage.arrays[f"__tmp{j}"] = np.empty(storage.total, storage.dtype)
+                    storage.arrays[f"__tmp{j}"] = block[j]
         for seg, var in zip(self._segments, self._trainable_variables):
             if var.value.shape != seg.w.shape or var.value.dtype != seg.dtype:
                 raise ValueError(

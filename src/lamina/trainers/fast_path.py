@@ -156,6 +156,12 @@ class _Kernel:
     def backward(self, g, need_dx):
         raise NotImplementedError
 
+    def release(self):
+        """Drop the references to the last batch (they would keep the epoch's arrays alive)."""
+        for name in ("x", "xa", "z", "out"):
+            if name in self.__dict__:
+                self.__dict__[name] = None
+
 
 class DenseKernel(_Kernel):
     def __init__(self, layer, grads):
@@ -824,8 +830,10 @@ class _FusedStep:
             x[:, -1] = 1
             if order is None:
                 x[:, :-1] = data.x
-            else:
-                np.take(data.x, order, axis=0, out=x[:, :-1])
+            else:  # in blocks: np.take into a strided `out` goes through a temporary copy
+                for start in range(0, n, 1024):
+                    np.take(data.x, order[start:start + 1024], axis=0,
+                            out=x[start:start + 1024, :-1])
             _, y, sw = data.epoch_arrays(order, x=False)
         else:
             x, y, sw = data.epoch_arrays(order)
@@ -878,6 +886,8 @@ class _FusedStep:
                     break
         finally:
             last.target = None
+            for kernel in self.kernels:  # inputs may be views of this epoch's rows
+                kernel.release()
         if counted < hi:
             self._count(y, outputs, sw, bs, penalty_values, counted, hi)
         return done
