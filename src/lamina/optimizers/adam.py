@@ -124,24 +124,13 @@ class Adam(Optimizer):
         m, v = slots[0], slots[1]
         t0, t1 = tmp
         subtract, multiply, add = np.subtract, np.multiply, np.add
-        paired = self._paired(g, m, v, t0, t1, one_minus_beta_1, one_minus_beta_2)
-        if paired is not None:
-            # Both moments in three calls over stacked rows: [g; g^2] - [m; v], times
-            # [1 - b1; 1 - b2], added to [m; v] (the same numbers, element by element).
-            gg, mv, coefficients, t = paired
-            multiply(g, g, gg[1])
-            subtract(gg, mv, t)
-            multiply(t, coefficients, t)
-            add(mv, t, mv)
-            t0, t1 = t[0], t[1]
-        else:
-            subtract(g, m, t0)
-            multiply(t0, one_minus_beta_1, t0)
-            add(m, t0, m)
-            multiply(g, g, t0)
-            subtract(t0, v, t0)
-            multiply(t0, one_minus_beta_2, t0)
-            add(v, t0, v)
+        subtract(g, m, t0)
+        multiply(t0, one_minus_beta_1, t0)
+        add(m, t0, m)
+        multiply(g, g, t0)
+        subtract(t0, v, t0)
+        multiply(t0, one_minus_beta_2, t0)
+        add(v, t0, v)
         if self.amsgrad:
             v = np.maximum(slots[2], v, out=slots[2])
         np.sqrt(v, t0)
@@ -149,36 +138,6 @@ class Adam(Optimizer):
         multiply(m, alpha, t1)
         np.divide(t1, t0, t1)
         subtract(w, t1, w)
-
-    def _paired(self, g, m, v, t0, t1, one_minus_beta_1, one_minus_beta_2):
-        """``(gg, mv, coefficients, temp)`` when ``g``, ``m`` and ``v`` can be stacked, else None.
-
-        That is when ``g`` is the first row of a (2, n) array (the fused training
-        step lays its gradient out so) and ``m`` and ``v`` are the first two rows
-        of one block (as ``add_optimizer_variables`` makes them).
-        """
-        cached = self.__dict__.get("_pair_cache")
-        if (cached is not None and cached[0] is g and cached[1] is m and cached[2] is v
-                and cached[3] is one_minus_beta_1 and cached[4] is one_minus_beta_2):
-            return cached[5]
-        paired = None
-        gg, mv = g.base, m.base
-        if (gg is not None and mv is not None and v.base is mv and g.ndim == 1
-                and gg.shape == (2, g.size) and mv.ndim == 2 and mv.shape[0] >= 2
-                and mv.shape[1] == g.size and gg.flags.c_contiguous and mv.flags.c_contiguous
-                and _address(g) == _address(gg) and _address(m) == _address(mv)
-                and _address(v) == _address(mv) + mv.strides[0]
-                and g.dtype == m.dtype == gg.dtype):
-            coefficients = np.array([[one_minus_beta_1], [one_minus_beta_2]], g.dtype)
-            temp = t0.base  # the two temporaries are rows of one block (Optimizer._bind)
-            if not (temp is not None and t1.base is temp and temp.ndim == 2
-                    and temp.shape[1] == g.size and temp.flags.c_contiguous
-                    and _address(t0) == _address(temp)
-                    and _address(t1) == _address(temp) + temp.strides[0]):
-                temp = np.empty((2, g.size), g.dtype)
-            paired = (gg, mv[:2], coefficients, temp[:2])
-        self.__dict__["_pair_cache"] = (g, m, v, one_minus_beta_1, one_minus_beta_2, paired)
-        return paired
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -191,10 +150,6 @@ class Adam(Optimizer):
             }
         )
         return config
-
-
-def _address(a) -> int:
-    return a.__array_interface__["data"][0]
 
 
 class AdamW(Adam):

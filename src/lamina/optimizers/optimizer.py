@@ -433,9 +433,8 @@ class Optimizer:
         n_tmp = max(self._n_tmp, 1)
         for storage in self._storages:
             if "__tmp0" not in storage.arrays:
-                block = np.empty((n_tmp, storage.total), storage.dtype)  # rows: see Adam
                 for j in range(n_tmp):
-                    storage.arrays[f"__tmp{j}"] = block[j]
+                    storage.arrays[f"__tmp{j}"] = np.empty(storage.total, storage.dtype)
         for seg, var in zip(self._segments, self._trainable_variables):
             if var.value.shape != seg.w.shape or var.value.dtype != seg.dtype:
                 raise ValueError(
@@ -566,13 +565,9 @@ class Optimizer:
                 for j, (n, init) in enumerate(zip(names, inits)):
                     out[j].append(self.add_variable_from_reference(var, n, init))
         else:
-            # The slots named together are rows of one block (an update rule may then treat
-            # them as one (len(names), total) array; Adam does).
-            blocks = {id(storage): np.empty((len(names), storage.total), storage.dtype)
-                      for storage in self._storages}
-            for j, (n, init) in enumerate(zip(names, inits)):
+            for n, init in zip(names, inits):
                 for storage in self._storages:
-                    flat = blocks[id(storage)][j]
+                    flat = np.empty(storage.total, storage.dtype)
                     for k in range(len(storage.indices)):
                         storage.view(flat, k)[...] = self._initial_values(
                             init, storage.shapes[k], storage.dtype

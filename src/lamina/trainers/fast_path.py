@@ -158,9 +158,11 @@ class _Kernel:
 
     def release(self):
         """Drop the references to the last batch (they would keep the epoch's arrays alive)."""
+        # (getattr/setattr, not __dict__: touching an instance's __dict__ makes CPython
+        # look up every later attribute of it the slow way)
         for name in ("x", "xa", "z", "out"):
-            if name in self.__dict__:
-                self.__dict__[name] = None
+            if getattr(self, name, None) is not None:
+                setattr(self, name, None)
 
 
 class DenseKernel(_Kernel):
@@ -716,9 +718,7 @@ class _FusedStep:
         flat = consolidate(self.variables)
         if flat is None:
             raise _Unsupported
-        # The gradient is the first row of a (2, n) block: an optimizer may use the second
-        # row (Adam puts g^2 there and updates both moments in one pass).
-        self.flat_grad = np.zeros((2, flat.size), flat.dtype)[0]
+        self.flat_grad = np.zeros_like(flat)
         grads, offset = {}, 0
         for v in self.variables:
             n = v.value.size
