@@ -115,20 +115,15 @@ def test_epoch_loop_runs_only_without_batch_hooks(monkeypatch):
     assert calls == []
 
 
-def test_too_many_outputs_to_keep_falls_back_to_batches(monkeypatch):
-    m1, h1, _ = _fit("mse_with_penalty", batch_hook=False)
-    monkeypatch.setattr(fast_path, "_EPOCH_OUTPUT_BYTES", 0)
-    monkeypatch.setattr(fast_path, "_ONEHOT_BYTES", 0)
-    m2, h2, _ = _fit("mse_with_penalty", batch_hook=False)
-    assert h1.history == h2.history
-    for a, b in zip(m1.get_weights(), m2.get_weights()):
-        np.testing.assert_array_equal(a, b)
-
-
-def test_sparse_gradient_without_one_hot_rows_is_the_same(monkeypatch):
-    m1, h1, _ = _fit("sparse_ce_weighted", batch_hook=False)
-    monkeypatch.setattr(fast_path, "_ONEHOT_BYTES", 0)
-    m2, h2, _ = _fit("sparse_ce_weighted", batch_hook=False)
+@pytest.mark.parametrize("case,limits", [
+    ("mse_with_penalty", ["_EPOCH_OUTPUT_BYTES", "_ONEHOT_BYTES"]),  # back to the batch loop
+    ("sparse_ce_weighted", ["_ONEHOT_BYTES"]),  # sparse gradient without one-hot rows
+])
+def test_size_limits_change_the_path_not_the_numbers(monkeypatch, case, limits):
+    m1, h1, _ = _fit(case, batch_hook=False)
+    for name in limits:
+        monkeypatch.setattr(fast_path, name, 0)
+    m2, h2, _ = _fit(case, batch_hook=False)
     assert h1.history == h2.history
     for a, b in zip(m1.get_weights(), m2.get_weights()):
         np.testing.assert_array_equal(a, b)

@@ -652,13 +652,7 @@ def build_test(model):
         rows = min(data.steps * bs, n)
         if out_shape is None or rows * math.prod(out_shape) * dtype.itemsize > _EPOCH_OUTPUT_BYTES:
             return False
-        x, y, sw = data.epoch_arrays()
-        if x.dtype != dtype:
-            x = x.astype(dtype)
-        if y.dtype.kind == "f" and y.dtype != dtype:
-            y = y.astype(dtype)
-        if sw is not None:
-            sw = np.asarray(sw, dtype=dtype)
+        x, y, sw = _in_dtype(*data.epoch_arrays(), dtype)
         outputs = np.empty((rows,) + out_shape, dtype)
         for lo in range(0, rows, bs):
             h = x[lo:lo + bs]
@@ -675,6 +669,17 @@ def build_test(model):
     out_shape = _output_shape(model)
     step.evaluate_all = evaluate_all
     return step
+
+
+def _in_dtype(x, y, sw, dtype):
+    """Inputs, float labels and sample weights in the model's dtype (integer labels stay)."""
+    if x.dtype != dtype:
+        x = x.astype(dtype)
+    if y.dtype.kind == "f" and y.dtype != dtype:
+        y = y.astype(dtype)
+    if sw is not None:
+        sw = np.asarray(sw, dtype=dtype)
+    return x, y, sw
 
 
 def _output_shape(model):
@@ -837,12 +842,7 @@ class _FusedStep:
             _, y, sw = data.epoch_arrays(order, x=False)
         else:
             x, y, sw = data.epoch_arrays(order)
-        if x.dtype != dtype:
-            x = x.astype(dtype)
-        if y.dtype.kind == "f" and y.dtype != dtype:
-            y = y.astype(dtype)
-        if sw is not None:
-            sw = np.asarray(sw, dtype=dtype)
+        x, y, sw = _in_dtype(x, y, sw, dtype)
         onehot = self._onehot(y, rows)
         use_logits, flat_grad = self.use_logits, self.flat_grad
         penalties = self.penalties + [(v, None, fn) for v, fn in self.frozen_penalties]
