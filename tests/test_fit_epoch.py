@@ -45,6 +45,13 @@ def _user_metric(y_true, y_pred):
 def _model(kind, seed=3):
     lamina.utils.set_random_seed(seed)
     reg = lamina.regularizers.L2(0.01)
+    if kind == "sigmoid_regressor":  # an autoencoder-like output: MSE on a sigmoid
+        return lamina.Sequential([lamina.Input((5,)), layers.Dense(8, activation="relu"),
+                                  layers.Dense(1, activation="sigmoid")])
+    if kind == "float64_layers":  # float64 layers in a float32 (floatx) model
+        return lamina.Sequential([lamina.Input((5,)),
+                                  layers.Dense(8, activation="relu", dtype="float64"),
+                                  layers.Dense(1, dtype="float64")])
     if kind == "classifier":
         return lamina.Sequential([lamina.Input((5,)), layers.Dense(8, activation="relu"),
                                   layers.Dropout(0.2), layers.Dense(3, activation="softmax")])
@@ -72,6 +79,13 @@ CASES = {
     "user_metric": dict(kind="regressor", loss="mse", metrics=[_user_metric], y=Y_REG),
     "steps_per_epoch": dict(kind="regressor", loss="mse", metrics=["mae"], y=Y_REG,
                             steps_per_epoch=4),
+    "mse_on_sigmoid": dict(kind="sigmoid_regressor", loss="mse", metrics=["mae"],
+                           y=(Y_REG > 0) * 0.8),
+    "float64_layers": dict(kind="float64_layers", loss="mse", metrics=["mae"], y=Y_REG),
+    "sample_weight_column": dict(kind="regressor", loss="mse", metrics=["mae"], y=Y_REG,
+                                 sample_weight=SW[:, None]),
+    "no_shuffle": dict(kind="classifier", loss="sparse_categorical_crossentropy",
+                       metrics=["accuracy"], y=Y_CLS, shuffle=False),
 }
 
 
@@ -115,18 +129,21 @@ def test_epoch_loop_runs_only_without_batch_hooks(monkeypatch):
     assert calls == []
 
 
-@pytest.mark.parametrize("case,limits", [
-    ("mse_with_penalty", ["_EPOCH_OUTPUT_BYTES", "_ONEHOT_BYTES"]),  # back to the batch loop
-    ("sparse_ce_weighted", ["_ONEHOT_BYTES"]),  # sparse gradient without one-hot rows
-])
-def test_size_limits_change_the_path_not_the_numbers(monkeypatch, case, limits):
+@pytest.mark.parametrize("case", ["mse_with_penalty", "sparse_ce_weighted", "one_hot_labels"])
+@pytest.mark.parametrize("block", [1, 50])
+def test_outputs_counted_block_by_block_give_the_same_numbers(monkeypatch, case, block):
+    """The epoch loop keeps a block of outputs (here one batch, or a few) and counts it when
+    full: the logs and weights must not depend on the block size."""
     m1, h1, _ = _fit(case, batch_hook=False)
-    for name in limits:
-        monkeypatch.setattr(fast_path, name, 0)
+    monkeypatch.setattr(fast_path, "_BLOCK_ELEMENTS", block)
     m2, h2, _ = _fit(case, batch_hook=False)
     assert h1.history == h2.history
     for a, b in zip(m1.get_weights(), m2.get_weights()):
         np.testing.assert_array_equal(a, b)
+    evaluated = m2.evaluate(X, CASES[case]["y"], batch_size=7, verbose=0, return_dict=True)
+    monkeypatch.setattr(fast_path, "_BLOCK_ELEMENTS", 1 << 18)
+    assert evaluated == m2.evaluate(X, CASES[case]["y"], batch_size=7, verbose=0,
+                                    return_dict=True)
 
 
 def test_ctrl_c_inside_the_epoch_loop_stops_after_the_current_batch(monkeypatch):
@@ -322,3 +339,62 @@ def test_many_rows_are_gathered_in_blocks_and_released_after_the_epoch():
     step = m1.make_train_function()
     assert all(getattr(k, "x", None) is None and getattr(k, "xa", None) is None
                for k in step.kernels)  # no kernel keeps the last epoch's rows alive
+
+
+def test_sample_weight_column_counts_like_a_vector():
+    """sample_weight of shape (n, 1) weighs rows as the (n,) vector does (Keras squeezes it)."""
+    _, h_column, _ = _fit("sample_weight_column", batch_hook=False)
+    c = dict(CASES["sample_weight_column"], sample_weight=SW)
+    CASES["_vector"] = c
+    try:
+        _, h_vector, _ = _fit("_vector", batch_hook=False)
+    finally:
+        del CASES["_vector"]
+    assert h_column.history == h_vector.history
+
+
+@pytest.mark.parametrize("which", ["kernel", "bias"])
+def test_replaced_weight_arrays_are_used_by_the_next_fit(which):
+    """A layer's kernel or bias given a new array (not assigned in place) between two fits."""
+    results = []
+    for generic in (False, True):  # the fused step against the tape
+        model = _model("regressor")
+        model.compile(optimizer="sgd", loss="mse")
+        if generic:
+            model.make_train_function = lambda force=False, m=model: m.train_step
+        model.fit(X, Y_REG, batch_size=16, epochs=1, verbose=0)
+        variable = getattr(model.layers[0], which)
+        variable.value = np.full(variable.value.shape, 0.25, "float32")  # a new array
+        history = model.fit(X, Y_REG, batch_size=16, epochs=1, verbose=0)
+        results.append((history.history["loss"], getattr(model.layers[0], which).numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-5)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-5, atol=1e-6)
+
+
+def test_an_input_with_one_column_too_many_is_refused():
+    model = _model("regressor")
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(X, Y_REG, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="last dimension 5"):
+        model.train_on_batch(np.ones((4, 6), "float32"), np.ones((4, 1), "float32"))
+
+
+def test_dense_input_buffers_are_kept_for_a_few_batch_sizes_only():
+    model = _model("regressor")
+    model.compile(optimizer="sgd", loss="mse")
+    for n in range(1, 30):
+        model.train_on_batch(X[:n], Y_REG[:n])
+    dense = [k for k in model.make_train_function().kernels
+             if isinstance(k, fast_path.DenseKernel)]
+    assert all(len(k.buffers) <= 4 and len(k.outs) <= 4 for k in dense)
+
+
+def test_stop_training_set_at_epoch_begin_stops_after_one_batch():
+    class StopAtBegin(lamina.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.model.stop_training = True
+
+    model = _model("classifier")
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(X, Y_CLS, batch_size=16, epochs=3, verbose=0, callbacks=[StopAtBegin()])
+    assert int(model.optimizer.iterations) == 1  # as the batch loop (and Keras) do

@@ -221,6 +221,16 @@ def is_stream(x) -> bool:
         hasattr(x, "__getitem__") and hasattr(x, "__len__"))
 
 
+def as_sample_weight(sample_weight, dtype=None):
+    """``sample_weight`` as an array; one column, ``(n, 1)``, becomes ``(n,)`` as Keras squeezes it."""
+    if sample_weight is None:
+        return None
+    sw = np.asarray(as_arrays(sample_weight, "sample_weight"), dtype=dtype)
+    if sw.ndim == 2 and sw.shape[1] == 1:
+        sw = sw.reshape(-1)
+    return sw
+
+
 def check_samples(x, y, sample_weight=None) -> None:
     """Raise if ``y`` or ``sample_weight`` do not have one entry per row of ``x``."""
     n = _length(x)
@@ -252,6 +262,6 @@ def make_data(x, y, sample_weight, batch_size, shuffle, steps):
         return StreamData(x, steps)
     xa = as_arrays(x, "x")
     ya = None if y is None else as_arrays(y, "y")
-    sw = None if sample_weight is None else np.asarray(as_arrays(sample_weight, "sample_weight"))
+    sw = as_sample_weight(sample_weight)
     check_samples(xa, ya, sw)
     return ArrayData(xa, ya, sw, batch_size=batch_size, shuffle=shuffle, steps=steps)

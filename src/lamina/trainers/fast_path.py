@@ -203,12 +203,13 @@ class DenseKernel(_Kernel):
                 self._folded(self.g_kernel, self.g_bias) is None:
             return False
         self.g_folded = self._folded(self.g_kernel, self.g_bias)
-        self.folded_of = None
+        self.folded_of = None  # the kernel and bias arrays `folded` was made from
         self.feeds = feeds
-        self.buffers = {}  # batch size -> input buffer
-        self.slots = {}  # batch size -> (input buffer, output view or None)
+        self.buffers = {}  # batch size -> input buffer (a few sizes at most)
+        self.outs = {}  # batch size -> view of the next layer's input buffer (or None)
         self.zero = _zero(self.kernel.value.dtype)
         self.target = None  # where to write x @ kernel + bias (set by the epoch loop)
+        self.with_ones = False  # set by the epoch loop: inputs come with their column of ones
         self.augmented = True
         return True
 
@@ -232,37 +233,49 @@ class DenseKernel(_Kernel):
         """The (n, inputs + 1) input buffer for batches of ``n`` rows (last column: ones)."""
         buffer = self.buffers.get(n)
         if buffer is None:
+            if len(self.buffers) >= 4:  # batch sizes that come and go: keep a few only
+                self.buffers.clear()
             shape = self.kernel.value.shape
             buffer = self.buffers[n] = np.ones((n, shape[0] + 1), self.kernel.value.dtype)
         return buffer
 
+    def can_fold(self):
+        """Whether the next forward pass can use ``[kernel; bias]`` (the arrays are adjacent)."""
+        if not self.augmented:
+            return False
+        kernel, bias = self.kernel.value, self.bias.value
+        if self.folded_of is None or self.folded_of[0] is not kernel or \
+                self.folded_of[1] is not bias:  # new arrays (or first use): look again
+            self.folded = self._folded(kernel, bias)
+            self.folded_of = (kernel, bias)
+        return self.folded is not None
+
     def _forward_folded(self, x):
         """The layer's output from ``[x, 1] @ [kernel; bias]``, or ``None`` (arrays moved)."""
-        kernel = self.kernel.value
-        if self.folded_of is not kernel:  # the variables' arrays were replaced: look again
-            self.folded = self._folded(kernel, self.bias.value)
-            self.folded_of = kernel
-        folded = self.folded
-        if folded is None:
+        if not self.can_fold():
             return None
         n = x.shape[0]
-        slot = self.slots.get(n)
-        if slot is None:  # this batch size's input buffer, and where the activations go
-            feeds = self.feeds
-            slot = self.slots[n] = (self.input_buffer(n),
-                                    None if feeds is None else feeds.input_buffer(n)[:, :-1])
-        buffer, out = slot
-        if x.shape[1] == folded.shape[0]:
-            buffer = x  # the input came with its column of ones (the epoch loop's first layer)
-        elif x.base is not buffer:
-            buffer[:, :-1] = x
+        if self.with_ones:
+            buffer = x  # the epoch loop's rows, which end in a 1 already
+        else:
+            buffer = self.buffers.get(n)
+            if buffer is None or x.base is not buffer:
+                buffer = self.input_buffer(n)
+                buffer[:, :-1] = x
         self.xa = buffer
         target = self.target
-        z = np.dot(buffer, folded) if target is None else np.dot(buffer, folded, target)
+        z = np.dot(buffer, self.folded) if target is None else \
+            np.dot(buffer, self.folded, target)
         if self.defer_activation:
             self.z = self.out = z
             return z
         activation = self.activation
+        out = self.outs.get(n, False)
+        if out is False:  # where the activations go: the next Dense's input buffer, or new
+            if len(self.outs) >= 4:
+                self.outs.clear()
+            feeds = self.feeds
+            out = self.outs[n] = None if feeds is None else feeds.input_buffer(n)[:, :-1]
         if out is not None and activation == "relu":
             self.z = None
             self.out = np.maximum(z, self.zero, out=out)
@@ -621,8 +634,8 @@ def build_test(model):
     last = kernels[-1]
     cross_entropy = loss_kind in ("SparseCategoricalCrossentropy", "CategoricalCrossentropy",
                                   "BinaryCrossentropy")
-    from_last = getattr(last, "activation", None) in ("softmax", "sigmoid") and \
-        not options.get("from_logits")
+    from_last = cross_entropy and getattr(last, "activation", None) in ("softmax", "sigmoid") \
+        and not options.get("from_logits")
     if cross_entropy and not from_last and not options.get("from_logits"):
         return None  # probabilities from a linear output: the generic step clips them
 
@@ -644,26 +657,38 @@ def build_test(model):
             metric.update_state(y, h, sample_weight=sw if weighted else None)
 
     def evaluate_all(data):
-        """Every batch of in-memory ``data``; loss and metrics counted once at the end.
+        """Every batch of in-memory ``data``, counting loss and metrics per block of batches.
 
-        Returns ``False`` (nothing done) when the outputs are too many to keep.
+        The outputs of about 1 MB of batches are kept, then their per-sample
+        values are summed per batch and added in batch order (the numbers of the
+        batch-by-batch loop). Returns ``False`` (nothing done) when the output
+        shape is not known in advance.
         """
+        if out_shape is None:
+            return False
         bs, n = data.batch_size, data.n
         rows = min(data.steps * bs, n)
-        if out_shape is None or rows * math.prod(out_shape) * dtype.itemsize > _EPOCH_OUTPUT_BYTES:
-            return False
         x, y, sw = _in_dtype(*data.epoch_arrays(), dtype)
-        outputs = np.empty((rows,) + out_shape, dtype)
-        for lo in range(0, rows, bs):
-            h = x[lo:lo + bs]
-            for kernel in kernels:
-                h = kernel.forward(h, False)
-            outputs[lo:lo + bs] = last.z if from_last else h
+        block = bs * max(1, _BLOCK_ELEMENTS // (bs * max(1, math.prod(out_shape))))
         # The weights do not change: every batch adds the same penalties.
-        penalty_values = [[value_fn(v.value) for v, value_fn in penalties]] * (-(-rows // bs)) \
-            if penalties else []
-        _count_outputs(model, loss, cross_entropy, from_last, y[:rows], outputs,
-                       None if sw is None else sw[:rows], bs, penalty_values)
+        penalty_row = [value_fn(v.value) for v, value_fn in penalties]
+        outputs = None
+        for b0 in range(0, rows, block):
+            b1 = min(b0 + block, rows)
+            for lo in range(b0, b1, bs):
+                h = x[lo:min(lo + bs, b1)]
+                for kernel in kernels:
+                    h = kernel.forward(h, False)
+                h = last.z if from_last else h
+                if outputs is None:  # in the layers' dtype (float64 layers in a float32 model)
+                    outputs = np.empty((block,) + h.shape[1:], h.dtype)
+                outputs[lo - b0:lo - b0 + h.shape[0]] = h
+            steps = -(-(b1 - b0) // bs)
+            _count_outputs(model, loss, cross_entropy, from_last, y[b0:b1], outputs[:b1 - b0],
+                           None if sw is None else sw[b0:b1], bs,
+                           [penalty_row] * steps if penalties else [])
+        for kernel in kernels:
+            kernel.release()
         return True
 
     out_shape = _output_shape(model)
@@ -770,7 +795,6 @@ class _FusedStep:
         self.backward_order = list(zip(reversed(self.kernels), reversed(self.need_dx)))
         self.out_shape = _output_shape(model)  # for the epoch loop's output buffer
         self.n_classes = self.out_shape[-1] if self.out_shape else None
-        self._eye = None
 
     def __call__(self, data):
         x, y, sw = data
@@ -809,41 +833,39 @@ class _FusedStep:
 
         For ``fit`` when no callback looks at single batches. Each step runs the
         forward pass, the loss gradient, the backward pass and the optimizer
-        update, and keeps the batch's outputs; the loss and the metrics are then
-        computed once, over all the outputs of the epoch (the same per-sample
-        values, summed in one pass instead of batch by batch). Returns ``None``
-        without training when the epoch needs the batch-by-batch loop.
+        update, and keeps the batch's outputs; the loss and the metrics are
+        computed from the kept outputs once a block of batches is full (about
+        1 MB of outputs) and at the end: the same per-sample values, summed per
+        batch and added in batch order, so the logs equal the batch-by-batch
+        loop's. Returns ``None`` without training when the output shape is not
+        known in advance.
 
         ``progress``: a ``CallbackList`` whose only reader of batch logs is a
-        progress bar; the logs of a batch are computed (for the rows not yet
-        counted) only when the bar would redraw.
+        progress bar; the rows not yet counted are counted when the bar would
+        redraw, and the logs handed to it.
         """
+        if self.out_shape is None:
+            return None
         bs, n = data.batch_size, data.n
         rows = min(data.steps * bs, n)
         dtype = self.dtype
-        if self.out_shape is None or rows * math.prod(self.out_shape) * dtype.itemsize \
-                > _EPOCH_OUTPUT_BYTES:
-            return None  # too many outputs to keep: go batch by batch
+        model = self.model
         first, last = self.kernels[0], self.kernels[-1]
         order = data.epoch_order()
-        with_ones = getattr(first, "augmented", False) and isinstance(data.x, np.ndarray) and \
-            data.x.ndim == 2 and data.x.dtype == dtype
+        # When shuffling (a copy of x either way), a first Dense layer that folds its bias
+        # gets the rows gathered straight into an array whose last column is 1.
+        with_ones = order is not None and type(first) is DenseKernel and first.can_fold() \
+            and isinstance(data.x, np.ndarray) and data.x.ndim == 2 and data.x.dtype == dtype
         if with_ones:
-            # A first Dense layer that folds its bias reads rows that already end in a 1:
-            # the epoch's rows are gathered straight into an array with that column.
             x = np.empty((n, data.x.shape[1] + 1), dtype)
             x[:, -1] = 1
-            if order is None:
-                x[:, :-1] = data.x
-            else:  # in blocks: np.take into a strided `out` goes through a temporary copy
-                for start in range(0, n, 1024):
-                    np.take(data.x, order[start:start + 1024], axis=0,
-                            out=x[start:start + 1024, :-1])
+            for start in range(0, n, 1024):  # np.take into a strided `out` makes a temporary
+                np.take(data.x, order[start:start + 1024], axis=0,
+                        out=x[start:start + 1024, :-1])
             _, y, sw = data.epoch_arrays(order, x=False)
         else:
             x, y, sw = data.epoch_arrays(order)
         x, y, sw = _in_dtype(x, y, sw, dtype)
-        onehot = self._onehot(y, rows)
         use_logits, flat_grad = self.use_logits, self.flat_grad
         penalties = self.penalties + [(v, None, fn) for v, fn in self.frozen_penalties]
         update = self.optimizer._flat_update_function() or self.optimizer.apply_flat
@@ -851,25 +873,36 @@ class _FusedStep:
         forwards = [kernel.forward for kernel in self.kernels]
         backwards = [(kernel.backward, need_dx) for kernel, need_dx in self.backward_order]
         gradient = self.loss.gradient
-        outputs = np.empty((rows,) + self.out_shape, dtype)
+        # The kept outputs: a block of whole batches, counted and reused when full.
+        block = bs * max(1, _BLOCK_ELEMENTS // (bs * max(1, math.prod(self.out_shape))))
+        block = min(block, -(-rows // bs) * bs)
+        outputs = np.empty((block,) + self.out_shape, dtype)
+        onehot = self._onehot(y[:block])
         # A last Dense layer whose output is its product writes it straight into `outputs`.
-        direct = getattr(last, "augmented", False) and (
-            last.defer_activation or last.activation == "linear")
+        direct = type(last) is DenseKernel and (last.defer_activation or
+                                                last.activation == "linear")
         penalty_values = []  # per step, the penalties' values (added to the batch loss)
-        done = hi = counted = 0  # counted: rows already in the loss tracker and metrics
+        done = hi = 0
+        b0 = counted = 0  # rows before the block; rows already in the tracker and metrics
+        first.with_ones = with_ones
         try:
             for lo in range(0, rows, bs):
+                if lo - b0 == block:  # the block is full: count it, then start the next one
+                    self._count(y, outputs, sw, bs, penalty_values, counted, lo, b0)
+                    b0 = counted = lo
+                    onehot = self._onehot(y[lo:lo + block])
                 hi = lo + bs if lo + bs < rows else rows
+                k0, k1 = lo - b0, hi - b0
                 h = x[lo:hi]
                 if direct:
-                    last.target = outputs[lo:hi]
+                    last.target = outputs[k0:k1]
                 for forward in forwards:
                     h = forward(h, True)
                 if not direct or h is not last.target:
-                    outputs[lo:hi] = h
+                    outputs[k0:k1] = h
                 g = gradient(y[lo:hi], h, h if use_logits else None,
                              None if sw is None else sw[lo:hi],
-                             None if onehot is None else onehot[lo:hi])
+                             None if onehot is None else onehot[k0:k1])
                 if penalties:
                     penalty_values.append([val_fn(v.value) for v, _, (val_fn, _) in penalties])
                 for backward, need_dx in backwards:
@@ -879,41 +912,39 @@ class _FusedStep:
                 update(flat_grad)
                 done += 1
                 if progress is not None and progress.would_draw_train_batch(done - 1):
-                    self._count(y, outputs, sw, bs, penalty_values, counted, hi)
+                    self._count(y, outputs, sw, bs, penalty_values, counted, hi, b0)
                     counted = hi
-                    progress.on_train_batch_end(done - 1, self.model.get_metrics_result())
-                if interrupt.requested:
+                    progress.on_train_batch_end(done - 1, model.get_metrics_result())
+                if interrupt.requested or model.stop_training:
                     break
         finally:
             last.target = None
+            first.with_ones = False
             for kernel in self.kernels:  # inputs may be views of this epoch's rows
                 kernel.release()
         if counted < hi:
-            self._count(y, outputs, sw, bs, penalty_values, counted, hi)
+            self._count(y, outputs, sw, bs, penalty_values, counted, hi, b0)
         return done
 
-
-    def _count(self, y, outputs, sw, bs, penalty_values, start, stop):
-        """Add rows ``start:stop`` (whole batches) to the loss tracker and the metrics."""
+    def _count(self, y, outputs, sw, bs, penalty_values, start, stop, b0):
+        """Add rows ``start:stop`` (whole batches; ``outputs`` starts at row ``b0``)."""
         steps = slice(start // bs, (stop + bs - 1) // bs)
-        self._epoch_results(y[start:stop], outputs[start:stop],
+        self._epoch_results(y[start:stop], outputs[start - b0:stop - b0],
                             None if sw is None else sw[start:stop], bs, penalty_values[steps])
 
-    def _onehot(self, y, rows):
-        """One-hot rows of sparse labels for the epoch, or ``None`` (other losses, or too big)."""
+    def _onehot(self, y):
+        """One-hot rows of sparse labels ``y``, or ``None`` (another loss, or labels to report)."""
         k = self.n_classes
-        if self.loss.kind != "SparseCategoricalCrossentropy" or not k:
+        if self.loss.kind != "SparseCategoricalCrossentropy" or not k or y.size != len(y):
             return None
-        if rows * k * self.dtype.itemsize > _ONEHOT_BYTES or y.size != len(y):
-            return None
-        labels = y[:rows].reshape(-1)
+        labels = y.reshape(-1)
         if labels.dtype.kind != "i":
             labels = labels.astype(np.intp)
-        if rows and (labels.min() < 0 or labels.max() >= k):
+        if labels.size and (labels.min() < 0 or labels.max() >= k):
             return None  # the batch-by-batch gradient reports bad labels
-        if self._eye is None or self._eye.shape[0] != k:
-            self._eye = np.eye(k, dtype=self.dtype)
-        return self._eye[labels]
+        onehot = np.zeros((labels.size, k), self.dtype)
+        onehot[np.arange(labels.size), labels] = 1
+        return onehot
 
     def _epoch_results(self, y, raw, sw, bs, penalty_values):
         _count_outputs(self.model, self.loss, self.use_logits, self.deferred, y, raw, sw, bs,
@@ -929,15 +960,18 @@ def _count_outputs(model, loss, use_logits, probs_out, y, raw, sw, bs, penalty_v
     then summed per batch and accumulated in batch order, which gives the
     numbers a batch-by-batch loop reports, to the last bit.
     """
-    dtype = loss.dtype
     rows = raw.shape[0]
     per, _, probs = loss.compute(y, raw, raw if use_logits else None, sw, True)
     sizes = _batch_sizes(rows, bs)
-    values = _batch_sums(per.astype(dtype, copy=False), bs) / sizes.astype(dtype)
+    # As the batch loop: the batch's mean loss in the loss's dtype, plus each penalty,
+    # then cast to the tracker's dtype and weighted by the batch size.
+    values = _batch_sums(per, bs) / sizes.astype(per.dtype)
     if len(penalty_values):
-        for column in np.asarray(penalty_values, dtype=dtype).T:
-            values += column
-    model._loss_tracker._add_batches(values * sizes.astype(dtype), sizes)
+        for column in np.asarray(penalty_values).T:
+            values = values + column
+    tracker = model._loss_tracker
+    values = values.astype(tracker._np_dtype, copy=False)
+    tracker._add_batches(values * sizes.astype(tracker._np_dtype), sizes)
     h = probs if probs_out else raw
     for metric, weighted in model._compile_metrics or []:
         _update_by_batch(metric, y, h, sw if weighted else None, bs, sizes)
@@ -982,6 +1016,5 @@ def _is_lamina(fn) -> bool:
     return module.startswith("lamina.")
 
 
-# Outputs kept per epoch by ``fit_epoch`` (beyond this, the batch-by-batch loop).
-_EPOCH_OUTPUT_BYTES = 256 << 20
-_ONEHOT_BYTES = 64 << 20
+# How many output values the epoch loop keeps before counting them (about 1 MB).
+_BLOCK_ELEMENTS = 1 << 18

@@ -363,7 +363,7 @@ class Trainer:
                 raise ValueError(
                     "fit() needs labels: pass y=... (or yield (x, y) batches from a generator)."
                 )
-            sw = None if sample_weight is None else np.asarray(sample_weight, dtype=self.dtype)
+            sw = data_module.as_sample_weight(sample_weight, self.dtype)
             data_module.check_samples(xa, ya, sw)
             val_arrays = None
             if validation_split:
@@ -400,7 +400,7 @@ class Trainer:
             else:
                 vx = self._prepare_inputs(data_module.as_arrays(vx, "validation x"))
                 vy = self._prepare_targets(data_module.as_arrays(vy, "validation y"))
-                val_data = data_module.ArrayData(vx, vy, None if vsw is None else np.asarray(vsw),
+                val_data = data_module.ArrayData(vx, vy, data_module.as_sample_weight(vsw),
                                                  batch_size=validation_batch_size or batch_size,
                                                  steps=validation_steps)
 
@@ -612,11 +612,13 @@ class Trainer:
         self._assert_compiled("train_on_batch")
         xa = self._prepare_inputs(data_module.as_arrays(x, "x"))
         ya = self._prepare_targets(data_module.as_arrays(y, "y"))
-        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=self.dtype)
+        sw = data_module.as_sample_weight(sample_weight, self.dtype)
         if class_weight is not None:
             sw = _class_weights_to_sample_weights(class_weight, ya, sw, self.dtype,
                                                   self._output_units())
         self._ensure_built(xa)
+        if hasattr(self, "_check_input_data"):
+            self._check_input_data(xa)  # the first layer's explanation, not a NumPy error
         self._resolve_metrics(ya, xa)
         self.reset_metrics()
         result = self.make_train_function()((xa, ya, sw))
@@ -629,9 +631,11 @@ class Trainer:
         xa = self._prepare_inputs(data_module.as_arrays(x, "x"))
         ya = self._prepare_targets(data_module.as_arrays(y, "y"))
         self._ensure_built(xa)
+        if hasattr(self, "_check_input_data"):
+            self._check_input_data(xa)
         self._resolve_metrics(ya, xa)
         self.reset_metrics()
-        self.test_step((xa, ya, sample_weight))
+        self.test_step((xa, ya, data_module.as_sample_weight(sample_weight)))
         return _logs_out(self.get_metrics_result(), self, return_dict)
 
     def predict_on_batch(self, x):
