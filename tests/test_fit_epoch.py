@@ -52,6 +52,12 @@ def _model(kind, seed=3):
         return lamina.Sequential([lamina.Input((5,)),
                                   layers.Dense(8, activation="relu", dtype="float64"),
                                   layers.Dense(1, dtype="float64")])
+    if kind == "zero_penalty":  # a regularizer whose coefficient is 0, among others
+        r = lamina.regularizers
+        return lamina.Sequential([lamina.Input((5,)),
+                                  layers.Dense(7, activation="tanh", kernel_regularizer=r.L2(0.0)),
+                                  layers.Dense(1, kernel_regularizer=r.L2(0.013),
+                                               bias_regularizer=r.L1(0.0071))])
     if kind == "classifier":
         return lamina.Sequential([lamina.Input((5,)), layers.Dense(8, activation="relu"),
                                   layers.Dropout(0.2), layers.Dense(3, activation="softmax")])
@@ -82,6 +88,10 @@ CASES = {
     "mse_on_sigmoid": dict(kind="sigmoid_regressor", loss="mse", metrics=["mae"],
                            y=(Y_REG > 0) * 0.8),
     "float64_layers": dict(kind="float64_layers", loss="mse", metrics=["mae"], y=Y_REG),
+    "zero_penalty": dict(kind="zero_penalty", loss="mse", metrics=["mae"], y=Y_REG,
+                         batch_size=4),
+    "batch_larger_than_data": dict(kind="regressor", loss="mse", metrics=["mae"], y=Y_REG,
+                                   batch_size=10**9),
     "sample_weight_column": dict(kind="regressor", loss="mse", metrics=["mae"], y=Y_REG,
                                  sample_weight=SW[:, None]),
     "no_shuffle": dict(kind="classifier", loss="sparse_categorical_crossentropy",
@@ -96,7 +106,8 @@ def _fit(case, batch_hook, epochs=3, **extra):
                   weighted_metrics=c.pop("weighted_metrics", None))
     y = c.pop("y")
     hook = _BatchHook()
-    history = model.fit(X, y, batch_size=16, epochs=epochs, verbose=0,
+    c.setdefault("batch_size", 16)
+    history = model.fit(X, y, epochs=epochs, verbose=0,
                         callbacks=[hook] if batch_hook else [], **c, **extra)
     return model, history, hook
 
@@ -211,13 +222,16 @@ class _Terminal(io.StringIO):
         return True
 
 
-def test_live_progress_bar_gets_the_logs_of_the_batches_it_draws(monkeypatch):
+@pytest.mark.parametrize("block", [None, 16 * 3])  # default, or one batch per block
+def test_live_progress_bar_gets_the_logs_of_the_batches_it_draws(monkeypatch, block):
     """A live bar (the only reader of batch logs) does not force the batch-by-batch loop.
 
     The epoch loop computes a batch's logs only when the bar would redraw (here:
     every third batch); they must be the logs the batch loop gives at that batch.
     """
     monkeypatch.setattr(sys, "stdout", _Terminal())
+    if block is not None:  # a block ends right after a drawn batch: nothing left to count
+        monkeypatch.setattr(fast_path, "_BLOCK_ELEMENTS", block)
     seen = {True: {}, False: {}}
     hooked = [False]
     original = lamina.callbacks.ProgbarLogger.on_train_batch_end
@@ -398,3 +412,11 @@ def test_stop_training_set_at_epoch_begin_stops_after_one_batch():
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     model.fit(X, Y_CLS, batch_size=16, epochs=3, verbose=0, callbacks=[StopAtBegin()])
     assert int(model.optimizer.iterations) == 1  # as the batch loop (and Keras) do
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_zero_coefficient_penalty_is_a_number_of_the_weights_dtype(dtype):
+    """(A Python 0.0 among float32 penalties made the epoch loop add them in float64.)"""
+    value, _ = fast_path._penalty_fn(lamina.regularizers.L2(0.0))
+    result = value(np.ones((2, 2), dtype))
+    assert result == 0 and result.dtype == np.dtype(dtype)

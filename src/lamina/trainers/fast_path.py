@@ -441,6 +441,8 @@ class _LossKernel:
     def _rows(self, n):
         rows = self._row_cache.get(n)
         if rows is None:
+            if len(self._row_cache) >= 8:  # blocks of varying sizes: keep a few only
+                self._row_cache.clear()
             rows = self._row_cache[n] = np.arange(n)
         return rows
 
@@ -556,7 +558,7 @@ def _penalty_fn(regularizer):
         return None
 
     def value(w):
-        total = 0.0
+        total = w.dtype.type(0)  # (a zero coefficient still gives a number of w's dtype)
         if l1:
             total += l1 * np.abs(w).sum()
         if l2:
@@ -673,22 +675,24 @@ def build_test(model):
         # The weights do not change: every batch adds the same penalties.
         penalty_row = [value_fn(v.value) for v, value_fn in penalties]
         outputs = None
-        for b0 in range(0, rows, block):
-            b1 = min(b0 + block, rows)
-            for lo in range(b0, b1, bs):
-                h = x[lo:min(lo + bs, b1)]
-                for kernel in kernels:
-                    h = kernel.forward(h, False)
-                h = last.z if from_last else h
-                if outputs is None:  # in the layers' dtype (float64 layers in a float32 model)
-                    outputs = np.empty((block,) + h.shape[1:], h.dtype)
-                outputs[lo - b0:lo - b0 + h.shape[0]] = h
-            steps = -(-(b1 - b0) // bs)
-            _count_outputs(model, loss, cross_entropy, from_last, y[b0:b1], outputs[:b1 - b0],
-                           None if sw is None else sw[b0:b1], bs,
-                           [penalty_row] * steps if penalties else [])
-        for kernel in kernels:
-            kernel.release()
+        try:
+            for b0 in range(0, rows, block):
+                b1 = min(b0 + block, rows)
+                for lo in range(b0, b1, bs):
+                    h = x[lo:min(lo + bs, b1)]
+                    for kernel in kernels:
+                        h = kernel.forward(h, False)
+                    h = last.z if from_last else h
+                    if outputs is None:  # in the layers' dtype (float64 layers, float32 model)
+                        outputs = np.empty((min(block, rows),) + h.shape[1:], h.dtype)
+                    outputs[lo - b0:lo - b0 + h.shape[0]] = h
+                steps = -(-(b1 - b0) // bs)
+                _count_outputs(model, loss, cross_entropy, from_last, y[b0:b1],
+                               outputs[:b1 - b0], None if sw is None else sw[b0:b1], bs,
+                               [penalty_row] * steps if penalties else [])
+        finally:
+            for kernel in kernels:  # their inputs are views of the data
+                kernel.release()
         return True
 
     out_shape = _output_shape(model)
@@ -876,7 +880,7 @@ class _FusedStep:
         # The kept outputs: a block of whole batches, counted and reused when full.
         block = bs * max(1, _BLOCK_ELEMENTS // (bs * max(1, math.prod(self.out_shape))))
         block = min(block, -(-rows // bs) * bs)
-        outputs = np.empty((block,) + self.out_shape, dtype)
+        outputs = np.empty((min(block, rows),) + self.out_shape, dtype)
         onehot = self._onehot(y[:block])
         # A last Dense layer whose output is its product writes it straight into `outputs`.
         direct = type(last) is DenseKernel and (last.defer_activation or
@@ -888,7 +892,8 @@ class _FusedStep:
         try:
             for lo in range(0, rows, bs):
                 if lo - b0 == block:  # the block is full: count it, then start the next one
-                    self._count(y, outputs, sw, bs, penalty_values, counted, lo, b0)
+                    if counted < lo:  # (a progress-bar redraw may have counted it already)
+                        self._count(y, outputs, sw, bs, penalty_values, counted, lo, b0)
                     b0 = counted = lo
                     onehot = self._onehot(y[lo:lo + block])
                 hi = lo + bs if lo + bs < rows else rows
