@@ -11,6 +11,12 @@ generic tape-based ``train_step``; the tests check that both give the same
 numbers (to float rounding: a Dense kernel adds its bias inside the matrix
 product, see ``DenseKernel.augment``; the other kernels repeat the tape's
 operations exactly).
+
+``_FusedStep.fit_epoch`` runs a whole epoch of in-memory data for ``fit`` when
+no callback reads single batches: it keeps the outputs and counts the loss and
+metrics per block of batches (``_count_outputs``), in batch order, so the logs
+equal the batch-by-batch loop's bit for bit. ``build_test(...).evaluate_all``
+does the same for ``evaluate`` and validation.
 """
 
 from __future__ import annotations

@@ -411,7 +411,7 @@ class Trainer:
         needs_batch_logs = getattr(cbs, "needs_batch_logs", True)
         calls_batch_begin = getattr(cbs, "needs_batch_begin", True)
         # With no callback looking at single batches, the fused step can run a whole epoch
-        # of in-memory data in one call (loss and metrics computed over the epoch at once).
+        # of in-memory data in one call (it counts loss and metrics per block of batches).
         # A live progress bar only needs the logs of the batches it draws.
         fit_epoch = progress = None
         if not calls_batch_begin and isinstance(train, data_module.ArrayData):
@@ -505,7 +505,7 @@ class Trainer:
         evaluate_all = getattr(test_step, "evaluate_all", None)
         if (evaluate_all is not None and not hooks and isinstance(data, data_module.ArrayData)
                 and evaluate_all(data)):
-            batches = ()  # done: every batch ran, the loss and metrics were counted at the end
+            batches = ()  # done: every batch ran, and the loss and metrics were counted
         else:
             batches = data.batches()
         for step, batch in enumerate(batches):
