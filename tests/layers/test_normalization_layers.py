@@ -6,7 +6,6 @@ Keras itself through the whole-fit fixture ``clf_batchnorm_adam`` (run by
 tests/test_training_keras.py; its layer config is also checked here).
 """
 
-import doctest
 import json
 import os
 import warnings
@@ -14,6 +13,7 @@ import warnings
 import numpy as np
 import pytest
 from gradcheck import check_gradients
+from helpers import assert_serializes_like_keras, run_doctests
 
 import lamina
 from lamina import layers, ops
@@ -507,13 +507,7 @@ def test_unit_normalization_gradients_float64(training):
 
 
 def test_docstring_examples_run():
-    finder = doctest.DocTestFinder()
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    tests = [t for t in finder.find(normalization, normalization.__name__) if t.examples]
-    assert len(tests) >= 3
-    for test in tests:
-        runner.run(test)
-    assert runner.summarize(verbose=False).failed == 0
+    assert run_doctests(normalization) >= 3
 
 
 def test_every_public_name_has_a_docstring():
@@ -521,33 +515,7 @@ def test_every_public_name_has_a_docstring():
         assert getattr(normalization, name).__doc__, name
 
 
-KERAS_DEFAULTS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures",
-                              "keras_files", "keras_default_configs.json")
-
-
-def _keras_default(class_name):
-    """What real Keras 3.15.1 serialized for ``class_name(**kwargs)`` (fixture by another tool)."""
-    if not os.path.exists(KERAS_DEFAULTS):
-        pytest.skip("tests/fixtures/keras_files/keras_default_configs.json is missing")
-    with open(KERAS_DEFAULTS) as f:
-        table = json.load(f)["layer"]
-    if class_name not in table:
-        pytest.skip(f"{class_name} is not in keras_default_configs.json")
-    return table[class_name]
-
-
-def _assert_serializes_like_keras(class_name):
-    entry = _keras_default(class_name)
-    layer = getattr(layers, class_name)(**entry["kwargs"])
-    mine = json.loads(json.dumps(lamina.layers.serialize(layer)))
-    mine.pop("build_config", None)
-    mine["config"]["name"] = entry["serialized"]["config"]["name"]
-    assert mine == entry["serialized"]
-    restored = lamina.layers.deserialize(entry["serialized"])
-    assert type(restored) is type(layer)
-
-
 @pytest.mark.parametrize("class_name", ["BatchNormalization", "LayerNormalization",
                                         "UnitNormalization"])
 def test_default_config_matches_real_keras(class_name):
-    _assert_serializes_like_keras(class_name)
+    assert_serializes_like_keras(class_name)
