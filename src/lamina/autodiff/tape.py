@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from lamina import config
+from lamina.autodiff import _state
 from lamina.autodiff import tensor as _t
-from lamina.autodiff.tensor import Node, Tensor, Variable
+from lamina.autodiff.tensor import Node, Tensor, Variable, raw_value
 
 __all__ = ["GradientTape", "Primitive", "apply", "unbroadcast", "stop_gradient"]
 
@@ -64,13 +65,25 @@ def as_input_array(x):
 
 
 def apply(prim: Primitive, inputs: tuple, **params) -> Tensor:
-    """Run ``prim`` on ``inputs`` and record it when a tape needs it."""
+    """Run ``prim`` on ``inputs`` and record it when a tape needs it.
+
+    While a step is traced, the engine's recorder takes the call instead (it
+    runs the same forward and also writes the call into the step's plan).
+    """
+    rec = _state.current
+    if rec is not None:
+        return rec.apply(prim, inputs, params)
     arrays = [as_input_array(x) for x in inputs]
     out, saved = prim.fwd(*arrays, **params)
     if not isinstance(out, np.ndarray):
         out = np.asarray(out)
     elif prim.view and any(isinstance(x, Variable) for x in inputs):
         out = out.copy()
+    return make_output(inputs, out, prim, saved, Tensor)
+
+
+def make_output(inputs, out, prim, saved, cls, *extra):
+    """The tensor of class ``cls`` for ``out``, with a tape node when a recording tape needs one."""
     state = _t._STATE
     if state:
         tapes = tuple(
@@ -80,8 +93,9 @@ def apply(prim: Primitive, inputs: tuple, **params) -> Tensor:
         if tapes:
             for tape in tapes:
                 tape._note_inputs(inputs)
-            return Tensor(out, Node(prim, inputs, saved, state if len(tapes) == len(state) else tapes))
-    return Tensor(out)
+            node = Node(prim, inputs, saved, state if len(tapes) == len(state) else tapes)
+            return cls(out, node, *extra)
+    return cls(out, None, *extra)
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -99,8 +113,21 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     return grad
 
 
+def _identity_fwd(x):
+    return x, None
+
+
+def _no_gradient(g, saved, needs):
+    return (None,)
+
+
+STOP_GRADIENT = Primitive("stop_gradient", _identity_fwd, _no_gradient)
+
+
 def stop_gradient(x) -> Tensor:
     """Return ``x`` as a tensor through which no gradient flows."""
+    if _state.current is not None:
+        return apply(STOP_GRADIENT, (x,))
     return Tensor(as_input_array(x) if not isinstance(x, Tensor) else x.value)
 
 
@@ -251,19 +278,24 @@ class GradientTape:
             seeds = [None] * len(targets)
         else:
             seeds = _flatten(output_gradients)
-        grads = backward(self, targets, seeds, flat_sources)
+        rec = _state.current
+        grads = backward(self, targets, seeds, flat_sources, rec)
         out = []
         for s, g in zip(flat_sources, grads):
-            if s.value.dtype.kind not in "fc":
+            dtype = s.dtype
+            if dtype.kind not in "fc":
                 g = None  # integer sources have no gradient, as in TensorFlow
             if g is None:
                 if unconnected_gradients == "zero":
-                    out.append(Tensor(np.zeros_like(s.value)))
+                    out.append(Tensor(np.zeros(s.shape, dtype)))
                 else:
                     out.append(None)
                 continue
-            if g.dtype != s.value.dtype and s.value.dtype.kind == "f":
-                g = g.astype(s.value.dtype)
+            if rec is not None:
+                out.append(rec.gradient_output(g, dtype))
+                continue
+            if g.dtype != dtype and dtype.kind == "f":
+                g = g.astype(dtype)
             out.append(Tensor(g if g.flags.writeable else g.copy()))
         if isinstance(sources, (list, tuple, dict)):
             packed = _pack_like(sources, out)
@@ -273,8 +305,13 @@ class GradientTape:
         return out[0]
 
 
-def backward(tape, targets, seeds, sources) -> list:
-    """Gradients (arrays or ``None``) of the sum of ``targets`` for each source."""
+def backward(tape, targets, seeds, sources, rec=None) -> list:
+    """Gradients (arrays or ``None``) of the sum of ``targets`` for each source.
+
+    ``rec``: the engine's recorder while a step is traced; the VJP calls, the
+    broadcasting undone and the sums of gradients are then also written into
+    the plan (see ``lamina.engine.trace``).
+    """
     source_ids = {id(s) for s in sources}
     depends: dict = {}
     order: list = []
@@ -309,9 +346,18 @@ def backward(tape, targets, seeds, sources) -> list:
     for t, seed in zip(targets, seeds):
         if not isinstance(t, Tensor) or not depends.get(id(t)):
             continue
-        g = np.ones_like(t.value) if seed is None else _t.to_array(seed).astype(t.value.dtype)
+        value = raw_value(t)
+        if seed is None:
+            g = np.ones_like(value)
+        elif rec is not None:
+            g = rec.seed(seed, value.dtype)
+        else:
+            g = _t.to_array(seed).astype(value.dtype)
         k = id(t)
-        grads[k] = g if k not in grads else grads[k] + g
+        if k not in grads:
+            grads[k] = g
+        else:
+            grads[k] = grads[k] + g if rec is None else rec.call(np.add, grads[k], g)
 
     for t in reversed(order):
         g = grads.get(id(t))
@@ -320,14 +366,25 @@ def backward(tape, targets, seeds, sources) -> list:
         node = t._node
         inputs = node.inputs
         needs = tuple(isinstance(x, Tensor) and depends.get(id(x), False) for x in inputs)
-        in_grads = node.prim.vjp(g, node.saved, needs)
+        if rec is not None:
+            in_grads = rec.vjp(t, g, needs)
+        else:
+            in_grads = node.prim.vjp(g, node.saved, needs)
         for x, gx, need in zip(inputs, in_grads, needs):
             if not need or gx is None:
                 continue
-            if not isinstance(gx, np.ndarray):
-                gx = np.asarray(gx)
-            gx = unbroadcast(gx, x.value.shape)
+            shape = raw_value(x).shape
+            if rec is not None:
+                if gx.shape != shape:
+                    gx = rec.call(unbroadcast, gx, shape)
+            else:
+                if not isinstance(gx, np.ndarray):
+                    gx = np.asarray(gx)
+                gx = unbroadcast(gx, shape)
             k = id(x)
             prev = grads.get(k)
-            grads[k] = gx if prev is None else prev + gx
+            if prev is None:
+                grads[k] = gx
+            else:
+                grads[k] = prev + gx if rec is None else rec.call(np.add, prev, gx)
     return [grads.get(id(s)) for s in sources]

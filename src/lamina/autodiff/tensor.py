@@ -16,8 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from lamina import config
+from lamina.autodiff import _state
 
-__all__ = ["Tensor", "Variable", "Node", "to_array", "is_tensor"]
+__all__ = ["Tensor", "Variable", "Node", "to_array", "is_tensor", "raw_value"]
 
 # Tapes that are currently recording, innermost last. ``_STATE`` is an
 # immutable snapshot of it that nodes keep, so a tape only follows the nodes
@@ -260,6 +261,19 @@ class Tensor:
         return _op("logical_not")(self)
 
 
+# The array behind any tensor, read without telling a recorder (for lamina's own plumbing:
+# shapes, dtypes, and the inputs of recorded operations).
+raw_value = Tensor.__dict__["value"].__get__
+_set_raw_value = Tensor.__dict__["value"].__set__
+
+
+def _variable_value(self):
+    rec = _state.current
+    if rec is not None:
+        rec.variable_read(self)
+    return raw_value(self)
+
+
 class Variable(Tensor):
     """A tensor whose values a model learns: updated in place by ``assign``.
 
@@ -279,6 +293,10 @@ class Variable(Tensor):
     """
 
     __slots__ = ("name", "path", "trainable", "constraint", "regularizer", "_layer")
+
+    # A value read while a step is traced is reported: it would freeze the variable's
+    # current values into the plan.
+    value = property(_variable_value, _set_raw_value)
 
     def __init__(
         self,
@@ -309,46 +327,75 @@ class Variable(Tensor):
         self.regularizer = None
         self._layer = None
 
+    @property
+    def shape(self) -> tuple:
+        return raw_value(self).shape
+
+    @property
+    def dtype(self):
+        return raw_value(self).dtype
+
+    @property
+    def ndim(self) -> int:
+        return raw_value(self).ndim
+
+    @property
+    def size(self) -> int:
+        return raw_value(self).size
+
     def numpy(self) -> np.ndarray:
         return self.value.copy()
 
     def assign(self, value):
         """Write ``value`` into this variable in place and return the variable."""
-        arr = to_array(value)
-        if arr.shape != self.value.shape:
-            try:
-                arr = np.broadcast_to(arr, self.value.shape)
-            except ValueError:
-                raise ValueError(
-                    f"Variable '{self.path}' has shape {self.value.shape}; the value "
-                    f"assigned to it has shape {arr.shape}. Assign a value of the "
-                    "variable's shape."
-                ) from None
-        np.copyto(self.value, arr, casting="unsafe")
-        return self
-
-    def _operand(self, value, what):
-        arr = to_array(value).astype(self.value.dtype, copy=False)
-        try:
-            ok = np.broadcast_shapes(arr.shape, self.value.shape) == self.value.shape
-        except ValueError:
-            ok = False
-        if not ok:
-            raise ValueError(
-                f"Variable '{self.path}' has shape {self.value.shape}; the value given to {what} "
-                f"has shape {arr.shape}. Pass a value of the variable's shape."
-            )
-        return arr
+        return self._write("assign", value)
 
     def assign_add(self, value):
         """Add ``value`` to this variable in place and return the variable."""
-        self.value += self._operand(value, "assign_add")
-        return self
+        return self._write("assign_add", value)
 
     def assign_sub(self, value):
         """Subtract ``value`` from this variable in place and return the variable."""
-        self.value -= self._operand(value, "assign_sub")
+        return self._write("assign_sub", value)
+
+    def _write(self, mode, value):
+        rec = _state.current
+        if rec is not None:
+            rec.assign(self, mode, value)  # recorded, and done now
+            return self
+        self.write_array(mode, value.value if isinstance(value, Tensor) else np.asarray(value))
         return self
+
+    def write_array(self, mode, arr):
+        """``assign``/``assign_add``/``assign_sub`` of an array (the engine replays this)."""
+        target = raw_value(self)
+        if mode == "assign":
+            if arr.shape != target.shape:
+                try:
+                    arr = np.broadcast_to(arr, target.shape)
+                except ValueError:
+                    raise ValueError(
+                        f"Variable '{self.path}' has shape {target.shape}; the value "
+                        f"assigned to it has shape {arr.shape}. Assign a value of the "
+                        "variable's shape."
+                    ) from None
+            np.copyto(target, arr, casting="unsafe")
+            return
+        arr = arr.astype(target.dtype, copy=False)
+        if arr.shape != target.shape:
+            try:
+                ok = np.broadcast_shapes(arr.shape, target.shape) == target.shape
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ValueError(
+                    f"Variable '{self.path}' has shape {target.shape}; the value given to "
+                    f"{mode} has shape {arr.shape}. Pass a value of the variable's shape."
+                )
+        if mode == "assign_add":
+            np.add(target, arr, out=target)
+        else:
+            np.subtract(target, arr, out=target)
 
     def __repr__(self) -> str:
         return (

@@ -1,0 +1,3 @@
+"""The one piece of global state the engine's tracer needs: the active recorder (or ``None``)."""
+
+current = None

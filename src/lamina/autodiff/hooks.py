@@ -1,0 +1,147 @@
+"""The seam between eager execution and the engine's tracer.
+
+Everything lamina computes passes through a few doors: ``apply`` (a
+primitive), the VJP calls of ``GradientTape.gradient``, ``Variable.assign``
+and its kin, and ``host`` (a Python function over arrays that the engine
+cannot look inside: a metric update, an optimizer step, a random draw). When
+``_state.current`` holds a recorder (``lamina.engine.trace.Recorder``), each door
+reports to it; otherwise nothing here costs more than one global lookup.
+
+While a step is being traced, the tensors it computes are ``Traced``: they
+behave like any ``Tensor``, but reading their values in Python (``float(t)``,
+``t.numpy()``, ``if t > 0:``) tells the recorder, because a value read while
+tracing would be frozen into the plan. The same holds for reading a
+``Variable``'s values outside an op. Shapes and dtypes are static per traced
+signature and can be read freely.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lamina.autodiff import _state
+from lamina.autodiff.tensor import Tensor, raw_value
+
+__all__ = ["Traced", "active", "as_array", "has_traced", "host", "paused", "raw_value",
+           "set_current"]
+
+
+def active():
+    """The recorder of the trace under way, or ``None``."""
+    return _state.current
+
+
+def set_current(recorder):
+    """Install ``recorder`` (or ``None``); returns the previous one. Only the engine calls this."""
+    previous = _state.current
+    _state.current = recorder
+    return previous
+
+
+class paused:
+    """Context manager: no recording inside (host functions run for real, unrecorded)."""
+
+    __slots__ = ("previous",)
+
+    def __enter__(self):
+        self.previous = set_current(None)
+        return self
+
+    def __exit__(self, *exc):
+        set_current(self.previous)
+        return False
+
+
+def _traced_value(self):
+    rec = _state.current
+    if rec is not None and self._rec is rec:
+        rec.value_read(self)
+    return raw_value(self)
+
+
+def _set_value(self, value):
+    Tensor.value.__set__(self, value)
+
+
+class Traced(Tensor):
+    """A tensor computed while a step was traced; it knows its slot in the plan."""
+
+    __slots__ = ("_slot", "_rec")
+
+    value = property(_traced_value, _set_value)
+
+    def __init__(self, value, node=None, slot=None, rec=None):
+        Tensor.value.__set__(self, value)
+        self._node = node
+        self._keras_logits = None
+        self._slot = slot
+        self._rec = rec
+
+    # Metadata is static per signature: reading it is not a value read.
+    @property
+    def shape(self) -> tuple:
+        return raw_value(self).shape
+
+    @property
+    def dtype(self):
+        return raw_value(self).dtype
+
+    @property
+    def ndim(self) -> int:
+        return raw_value(self).ndim
+
+    @property
+    def size(self) -> int:
+        return raw_value(self).size
+
+    def __len__(self) -> int:
+        v = raw_value(self)
+        if v.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(v)
+
+    def __iter__(self):
+        n = len(self)
+        for i in range(n):
+            yield self[i]
+
+
+def has_traced(structure) -> bool:
+    """Whether a (nested) structure holds a tensor of the active trace."""
+    rec = _state.current
+    if rec is None:
+        return False
+    stack = [structure]
+    while stack:
+        s = stack.pop()
+        if isinstance(s, Traced):
+            if s._rec is rec:
+                return True
+        elif isinstance(s, (list, tuple)):
+            stack.extend(s)
+        elif isinstance(s, dict):
+            stack.extend(s.values())
+    return False
+
+
+def host(fn, *args, effect=True, **kwargs):
+    """Call ``fn(*args, **kwargs)``, recorded as one opaque step while tracing.
+
+    Tensors in the arguments (nested in lists, tuples and dicts) reach ``fn``
+    as tensors; at replay, as tensors holding that step's arrays. Array
+    results come back as tensors of the trace. ``effect=False`` marks a pure
+    function, which the engine may skip when its result is unused. ``fn``
+    must be a module-level function or a bound method (the engine compares
+    two traces of a step by it), not a lambda made per call.
+    """
+    rec = _state.current
+    if rec is None:
+        return fn(*args, **kwargs)
+    return rec.host(fn, args, kwargs, effect)
+
+
+def as_array(x) -> np.ndarray:
+    """The array of a tensor without counting as a value read (for the engine's own use)."""
+    if isinstance(x, Tensor):
+        return raw_value(x)
+    return np.asarray(x)

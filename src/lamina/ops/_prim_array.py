@@ -1,0 +1,265 @@
+"""Primitives of shapes, indexing, linear algebra and the fused dense and cross-entropy ops."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lamina.ops._prim_math import _sigmoid
+from lamina.ops._table import _def
+
+# -- shape ------------------------------------------------------------------
+RESHAPE = _def(
+    "reshape",
+    lambda x, shape: (np.reshape(x, shape), np.shape(x)),
+    lambda g, s, n: (np.reshape(g, s),),
+    view=True,
+)
+
+
+def _transpose_fwd(x, axes=None):
+    return np.transpose(x, axes), axes
+
+
+def _transpose_vjp(g, s, n):
+    if s is None:
+        return (np.transpose(g),)
+    return (np.transpose(g, np.argsort(s)),)
+
+
+TRANSPOSE = _def("transpose", _transpose_fwd, _transpose_vjp, view=True)
+BROADCAST_TO = _def(
+    "broadcast_to", lambda x, shape: (np.broadcast_to(x, shape), None), lambda g, s, n: (g,),
+    view=True,
+)
+
+
+def _concat_fwd(*xs, axis=0):
+    sizes = [np.shape(x)[axis] for x in xs]
+    return np.concatenate(xs, axis=axis), (sizes, axis)
+
+
+def _concat_vjp(g, s, n):
+    sizes, axis = s
+    return tuple(np.split(g, np.cumsum(sizes)[:-1], axis=axis))
+
+
+CONCATENATE = _def("concatenate", _concat_fwd, _concat_vjp)
+
+
+def _stack_fwd(*xs, axis=0):
+    return np.stack(xs, axis=axis), (len(xs), axis)
+
+
+def _stack_vjp(g, s, n):
+    count, axis = s
+    return tuple(np.take(g, i, axis=axis) for i in range(count))
+
+
+STACK = _def("stack", _stack_fwd, _stack_vjp)
+
+
+def _getitem_fwd(x, index):
+    return np.asarray(x)[index], (np.shape(x), np.asarray(x).dtype, index)
+
+
+def _getitem_vjp(g, s, n):
+    shape, dtype, index = s
+    out = np.zeros(shape, dtype=g.dtype if g.dtype.kind == "f" else dtype)
+    np.add.at(out, index, g)
+    return (out,)
+
+
+GETITEM = _def("getitem", _getitem_fwd, _getitem_vjp, view=True)
+
+
+def _indices(indices):
+    idx = np.asarray(indices)
+    return idx if idx.dtype.kind in "iu" else idx.astype(np.intp)
+
+
+def _take_fwd(x, indices, axis=None):
+    indices = _indices(indices)
+    return np.take(x, indices, axis=axis), (np.shape(x), indices, axis)
+
+
+def _take_vjp(g, s, n):
+    shape, indices, axis = s
+    out = np.zeros(shape, dtype=g.dtype)
+    if axis is None:
+        flat = out.reshape(-1)
+        np.add.at(flat, indices.reshape(-1), g.reshape(-1))
+        return (out, None)
+    axis = axis % len(shape)
+    moved = np.moveaxis(out, axis, 0)
+    gm = np.moveaxis(g, tuple(range(axis, axis + np.ndim(indices))),
+                     tuple(range(np.ndim(indices))))
+    np.add.at(moved, indices, gm)
+    return (out, None)
+
+
+TAKE = _def("take", _take_fwd, _take_vjp)
+
+
+def _along_axis_index(indices, axis, shape):
+    grids = list(np.ogrid[tuple(slice(n) for n in indices.shape)])
+    grids[axis] = indices
+    # A length-1 axis of x that the indices broadcast over is always read at 0.
+    return tuple(
+        0 if d != axis and n == 1 else grid for d, (grid, n) in enumerate(zip(grids, shape))
+    )
+
+
+def _take_along_fwd(x, indices, axis=-1):
+    indices = np.asarray(indices).astype(np.intp, copy=False)
+    out = np.take_along_axis(x, indices, axis=axis)
+    return out, (np.shape(x), indices, axis)
+
+
+def _take_along_vjp(g, s, n):
+    shape, indices, axis = s
+    out = np.zeros(shape, dtype=g.dtype)
+    idx = np.broadcast_to(indices, g.shape)
+    np.add.at(out, _along_axis_index(idx, axis % len(shape), shape), g)
+    return (out, None)
+
+
+TAKE_ALONG_AXIS = _def("take_along_axis", _take_along_fwd, _take_along_vjp)
+
+
+def _pad_fwd(x, pad_width, mode="constant", constant_values=0):
+    out = np.pad(x, pad_width, mode="constant", constant_values=constant_values)
+    return out, (np.shape(x), pad_width)
+
+
+def _pad_vjp(g, s, n):
+    shape, pad_width = s
+    index = tuple(slice(lo, lo + size) for (lo, _), size in zip(pad_width, shape))
+    return (g[index],)
+
+
+PAD = _def("pad", _pad_fwd, _pad_vjp)
+
+# -- linear algebra -----------------------------------------------------------
+
+
+def _matmul_fwd(a, b):
+    return np.matmul(a, b), (a, b)
+
+
+def _matmul_vjp(g, s, n):
+    a, b = s
+    a = np.asarray(a)
+    b = np.asarray(b)
+    ga = gb = None
+    if a.ndim == 1 and b.ndim == 1:
+        return (g * b if n[0] else None, g * a if n[1] else None)
+    if a.ndim == 1:  # (k,) @ (..., k, m) -> (..., m)
+        if n[0]:
+            ga = np.matmul(b, g[..., None])[..., 0]
+        if n[1]:
+            gb = a[:, None] * g[..., None, :]
+        return ga, gb
+    if b.ndim == 1:  # (..., n, k) @ (k,) -> (..., n)
+        if n[0]:
+            ga = g[..., :, None] * b
+        if n[1]:
+            gb = np.matmul(np.swapaxes(a, -1, -2), g[..., None])[..., 0]
+            gb = gb.reshape(-1, b.shape[0]).sum(0) if gb.ndim > 1 else gb
+        return ga, gb
+    if n[0]:
+        ga = np.matmul(g, np.swapaxes(b, -1, -2))
+    if n[1]:
+        if a.ndim > 2 and b.ndim == 2:
+            # Fold batch dims: one BLAS call instead of a batched one plus a sum.
+            gb = np.matmul(a.reshape(-1, a.shape[-1]).T, g.reshape(-1, g.shape[-1]))
+        else:
+            gb = np.matmul(np.swapaxes(a, -1, -2), g)
+    return ga, gb
+
+
+MATMUL = _def("matmul", _matmul_fwd, _matmul_vjp)
+
+
+def _dense_fwd(x, kernel, bias):
+    out = np.matmul(x, kernel)
+    out += bias
+    return out, (x, kernel)
+
+
+def _dense_vjp(g, s, n):
+    # Fused x @ kernel + bias, for speed: one node per Dense layer instead of two.
+    x, kernel = s
+    gx = np.matmul(g, kernel.T) if n[0] else None
+    gk = None
+    if n[1]:
+        if x.ndim == 2:
+            gk = x.T @ g
+        else:
+            gk = x.reshape(-1, x.shape[-1]).T @ g.reshape(-1, g.shape[-1])
+    gb = g.sum(axis=tuple(range(g.ndim - 1))) if n[2] else None
+    return gx, gk, gb
+
+
+DENSE = _def("dense", _dense_fwd, _dense_vjp)
+
+
+# Cross-entropy from logits, fused for numerical stability (log of softmax
+# computed once, no probabilities clipped).
+
+
+def _sparse_xent_logits_fwd(logits, labels, axis=-1):
+    shifted = logits - np.max(logits, axis=axis, keepdims=True)
+    logz = np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    logp = shifted - logz
+    idx = np.expand_dims(np.asarray(labels, dtype=np.intp), axis)
+    out = -np.take_along_axis(logp, idx, axis=axis)
+    return np.squeeze(out, axis=axis), (logp, idx, axis)
+
+
+def _sparse_xent_logits_vjp(g, s, n):
+    logp, idx, axis = s
+    grad = np.exp(logp)
+    np.put_along_axis(grad, idx, np.take_along_axis(grad, idx, axis=axis) - 1, axis=axis)
+    return (grad * np.expand_dims(g, axis), None)
+
+
+SPARSE_XENT_LOGITS = _def(
+    "sparse_softmax_cross_entropy", _sparse_xent_logits_fwd, _sparse_xent_logits_vjp
+)
+
+
+def _xent_logits_fwd(labels, logits, axis=-1):
+    shifted = logits - np.max(logits, axis=axis, keepdims=True)
+    logp = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return -np.sum(labels * logp, axis=axis), (labels, logp, axis)
+
+
+def _xent_logits_vjp(g, s, n):
+    labels, logp, axis = s
+    ge = np.expand_dims(g, axis)
+    glabels = -ge * logp if n[0] else None
+    glogits = None
+    if n[1]:
+        glogits = ge * (np.exp(logp) * np.sum(labels, axis=axis, keepdims=True) - labels)
+    return glabels, glogits
+
+
+XENT_LOGITS = _def("softmax_cross_entropy", _xent_logits_fwd, _xent_logits_vjp)
+
+
+def _sigmoid_xent_logits_fwd(labels, logits):
+    # max(z, 0) - z * y + log(1 + exp(-|z|))
+    out = np.maximum(logits, 0) - logits * labels + np.log1p(np.exp(-np.abs(logits)))
+    return out, (labels, logits)
+
+
+def _sigmoid_xent_logits_vjp(g, s, n):
+    labels, logits = s
+    glabels = -g * logits if n[0] else None
+    glogits = g * (_sigmoid(logits) - labels) if n[1] else None
+    return glabels, glogits
+
+
+SIGMOID_XENT_LOGITS = _def(
+    "sigmoid_cross_entropy", _sigmoid_xent_logits_fwd, _sigmoid_xent_logits_vjp
+)
