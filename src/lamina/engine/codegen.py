@@ -1,0 +1,134 @@
+"""Turn a plan into one straight-line Python function, and keep its source for reading.
+
+Each step becomes one line that calls the primitive's forward, its VJP, a
+NumPy function or a host function on local variables; there is no loop over
+steps and no dictionary lookup at replay. ``CompiledPlan.source`` is that
+code, which is the best way to see what a traced step does::
+
+    >>> print(model.make_train_function().describe())   # doctest: +SKIP
+
+The generated code only calls the objects the plan holds (primitives from the
+one table, variables, the host functions the step called); it is made from
+the trace in this process and never from a file.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from lamina.autodiff.tensor import Tensor, raw_value
+from lamina.engine.trace import flatten, unflatten
+
+__all__ = ["CompiledPlan", "compile_plan"]
+
+
+class CompiledPlan:
+    """A runnable plan: ``run(*arrays) -> tuple of arrays`` and the code it runs."""
+
+    __slots__ = ("run", "source", "plan", "n_outputs")
+
+    def __init__(self, run, source, plan):
+        self.run = run
+        self.source = source
+        self.plan = plan
+        self.n_outputs = sum(1 for kind, _ in plan.outputs if kind == "slot")
+
+    def outputs(self, arrays):
+        """The step's result, nested as the traced function returned it (tensors for arrays)."""
+        it = iter(arrays)
+        leaves = [Tensor(next(it)) if kind == "slot" else value
+                  for kind, value in self.plan.outputs]
+        return unflatten(self.plan.template, leaves)
+
+
+def _host_runner(fn, template, consts, live, out_template, out_is_slot):
+    """The function a host step calls at replay: arrays in, arrays out."""
+    slots_out = tuple(out_is_slot)
+
+    def run(*arrays):
+        it = iter(arrays)
+        leaves = [Tensor(next(it)) if f else c for c, f in zip(consts, live)]
+        args, kwargs = unflatten(template, leaves)
+        result = fn(*args, **kwargs)
+        if not any(slots_out):
+            return ()
+        out_leaves, _ = flatten(result)
+        return tuple(np.asarray(raw_value(x) if isinstance(x, Tensor) else x)
+                     for x, s in zip(out_leaves, slots_out) if s)
+
+    return run
+
+
+def compile_plan(plan, name="step") -> CompiledPlan:
+    """Generate and compile the function that replays ``plan``."""
+    ns = {"np": np, "raw": raw_value}
+    lines = []
+    used = plan.used_slots()
+    for slot, kind in enumerate(plan.kinds):
+        if slot not in used:
+            continue
+        if kind == "var":
+            ns[f"V{slot}"] = plan.values[slot]
+            lines.append(f"t{slot} = raw(V{slot})")
+        elif kind == "const":
+            ns[f"t{slot}"] = plan.values[slot]
+
+    for i, step in enumerate(plan.steps):
+        kind = step.kind
+        args = ", ".join(f"t{s}" for s in step.ins)
+        if kind == "prim":
+            fn = step.fn.fwd
+            if step.params:
+                fn = functools.partial(fn, **step.params)
+            ns[f"F{i}"] = fn
+            out, saved = step.outs
+            as_array, copy = step.extra
+            if saved in used:
+                lines.append(f"t{out}, t{saved} = F{i}({args})  # {step.fn.name}")
+            else:
+                lines.append(f"t{out} = F{i}({args})[0]  # {step.fn.name}")
+            if as_array:
+                lines.append(f"t{out} = np.asarray(t{out})")
+            elif copy:
+                lines.append(f"t{out} = t{out}.copy()")
+        elif kind == "vjp":
+            needs, positions, converted = step.extra
+            ns[f"F{i}"] = step.fn.vjp
+            ns[f"N{i}"] = needs
+            lines.append(f"_r = F{i}({args}, N{i})  # {step.fn.name} backward")
+            for pos, slot, conv in zip(positions, step.outs, converted):
+                lines.append(f"t{slot} = np.asarray(_r[{pos}])" if conv else
+                             f"t{slot} = _r[{pos}]")
+        elif kind == "call":
+            ns[f"F{i}"] = step.fn
+            static = []
+            for j, value in enumerate(step.params):
+                ns[f"S{i}_{j}"] = value
+                static.append(f"S{i}_{j}")
+            lines.append(f"t{step.outs[0]} = F{i}({', '.join([args] + static)})")
+        elif kind == "assign":
+            var_slot, value_slot = step.ins
+            ns[f"A{i}"] = step.fn.write_array
+            lines.append(f"A{i}({step.params!r}, t{value_slot})  # {step.name}")
+        elif kind == "host":
+            template, consts, live, out_template, out_is_slot = step.params
+            ns[f"H{i}"] = _host_runner(step.fn, template, consts, live, out_template,
+                                       out_is_slot)
+            call = f"H{i}({args})  # {step.name}"
+            if step.outs:
+                targets = ", ".join(f"t{s}" for s in step.outs)
+                lines.append(f"{targets}, = {call}")
+            else:
+                lines.append(call)
+        else:  # pragma: no cover - every kind is listed above
+            raise ValueError(f"unknown step kind {kind!r}")
+
+    results = [f"t{value}" for kind, value in plan.outputs if kind == "slot"]
+    lines.append(f"return ({', '.join(results)}{',' if len(results) == 1 else ''})")
+    params = ", ".join(f"t{s}" for s in plan.inputs)
+    source = f"def {name}({params}):\n" + "".join(f"    {line}\n" for line in lines)
+    code = compile(source, f"<lamina plan {name}>", "exec")
+    exec(code, ns)  # noqa: S102 - code generated above from this process's own trace
+    return CompiledPlan(ns[name], source, plan)
