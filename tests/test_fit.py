@@ -202,20 +202,30 @@ def test_ctrl_c_stops_after_the_current_batch_and_keeps_history():
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_custom_train_step_is_used():
+@pytest.mark.parametrize("run_eagerly", [False, True])
+def test_custom_train_step_is_used(run_eagerly):
     x, y = class_data()
     calls = []
 
     class Custom(keras.Sequential):
         def train_step(self, data):
-            calls.append(1)
-            return super().train_step(data)
+            calls.append(1)  # Python side effect: every batch eagerly, only when traced else
+            logs = super().train_step(data)
+            return {**logs, "twice_loss": logs["loss"] * 2.0}
 
     keras.utils.set_random_seed(0)
     model = Custom([keras.Input((4,)), layers.Dense(3, activation="softmax")])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    model.fit(x, y, batch_size=20, epochs=1, verbose=0)
-    assert len(calls) == 3
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  run_eagerly=run_eagerly)
+    seen = []
+    cb = keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: seen.append(logs))
+    model.fit(x, y, batch_size=20, epochs=2, verbose=0, callbacks=[cb])
+    # Eagerly the step runs once per batch; traced, it runs (and is traced) on the first two
+    # batches, then the engine replays the plan.
+    assert len(calls) == (6 if run_eagerly else 2)
+    assert len(seen) == 6
+    for logs in seen:
+        assert logs["twice_loss"] == pytest.approx(2 * logs["loss"])
 
 
 def test_subclassed_model_trains_on_the_generic_path():
@@ -320,9 +330,10 @@ def test_fused_evaluate_matches_test_step(loss, units, activation):
                   metrics=["accuracy"] if "crossentropy" in loss else ["mae"])
     model.fit(x, y, epochs=1, verbose=0)
     fused = model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
-    assert model.__dict__["_compiled_test"] is not model.test_step
-    model.__dict__["_compiled_test"] = model.test_step
+    assert not model._test_function().eager  # traced and replayed
+    model.run_eagerly = True
     generic = model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
+    assert model._test_function() == model.test_step
     assert fused.keys() == generic.keys()
     for key in fused:
         np.testing.assert_allclose(fused[key], generic[key], rtol=1e-5, atol=1e-7)

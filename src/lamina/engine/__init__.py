@@ -7,6 +7,6 @@ signature cache and the eager fallback). The engine sees only primitives,
 variables and host functions: it never imports layers, models or trainers.
 """
 
-from lamina.engine.function import Function, function
+from lamina.engine.compiled import Function, function
 
 __all__ = ["Function", "function"]

@@ -19,7 +19,7 @@ import functools
 import numpy as np
 
 from lamina.autodiff.tensor import Tensor, raw_value
-from lamina.engine.trace import flatten, unflatten
+from lamina.engine.trace import flatten, host_result, unflatten
 
 __all__ = ["CompiledPlan", "compile_plan"]
 
@@ -43,27 +43,57 @@ class CompiledPlan:
         return unflatten(self.plan.template, leaves)
 
 
-def _host_runner(fn, template, consts, live, out_template, out_is_slot):
-    """The function a host step calls at replay: arrays in, arrays out."""
-    slots_out = tuple(out_is_slot)
+def _host_call(i, step, ns) -> str:
+    """The source of a host step's call, its arguments built inline from the template."""
+    template, consts, live, out_template, out_is_slot = step.params
+    ns[f"H{i}"] = step.fn
+    leaves = iter(zip(consts, live))
+    slots = iter(step.ins)
+    counter = [0]
 
-    def run(*arrays):
-        it = iter(arrays)
-        leaves = [Tensor(next(it)) if f else c for c, f in zip(consts, live)]
-        args, kwargs = unflatten(template, leaves)
-        result = fn(*args, **kwargs)
-        if not any(slots_out):
-            return ()
-        out_leaves, _ = flatten(result)
-        return tuple(np.asarray(raw_value(x) if isinstance(x, Tensor) else x)
-                     for x, s in zip(out_leaves, slots_out) if s)
+    def const(value):
+        name = f"K{i}_{counter[0]}"
+        counter[0] += 1
+        ns[name] = value
+        return name
 
-    return run
+    def expr(t):
+        if t is None:
+            value, is_live = next(leaves)
+            return f"T(t{next(slots)})" if is_live else const(value)
+        kind = t[0]
+        if kind == "list":
+            return "[" + "".join(f"{expr(c)}, " for c in t[1]) + "]"
+        if kind == "tuple":
+            return "(" + "".join(f"{expr(c)}, " for c in t[1]) + ")"
+        if kind == "named":
+            return f"{const(t[1])}(" + ", ".join(expr(c) for c in t[2]) + ")"
+        items = ", ".join(f"{const(k)}: {expr(v)}" for k, v in t[2])
+        return f"{const(t[1])}({{{items}}})" if t[1] is not dict else f"{{{items}}}"
+
+    (_, (args_t, kwargs_t)) = template
+    parts = [expr(c) for c in args_t[1]]
+    parts += [f"{k}={expr(v)}" if isinstance(k, str) and k.isidentifier() else
+              f"**{{{const(k)}: {expr(v)}}}" for k, v in kwargs_t[2]]
+    call = f"H{i}({', '.join(parts)})"
+    outs = step.outs
+    if not outs:
+        return f"{call}  # {step.name}"
+    if out_template is None and len(outs) == 1:  # one result (a metric's value, a draw)
+        return f"t{outs[0]} = R({call})  # {step.name}"
+    ns[f"O{i}"] = functools.partial(_host_outputs, tuple(out_is_slot))
+    targets = "".join(f"t{s}, " for s in outs)
+    return f"{targets}= O{i}({call})  # {step.name}"
+
+
+def _host_outputs(out_is_slot, result):
+    leaves, _ = flatten(result)
+    return tuple(host_result(x) for x, s in zip(leaves, out_is_slot) if s)
 
 
 def compile_plan(plan, name="step") -> CompiledPlan:
     """Generate and compile the function that replays ``plan``."""
-    ns = {"np": np, "raw": raw_value}
+    ns = {"np": np, "raw": raw_value, "T": Tensor, "R": host_result}
     lines = []
     used = plan.used_slots()
     for slot, kind in enumerate(plan.kinds):
@@ -107,21 +137,14 @@ def compile_plan(plan, name="step") -> CompiledPlan:
             for j, value in enumerate(step.params):
                 ns[f"S{i}_{j}"] = value
                 static.append(f"S{i}_{j}")
-            lines.append(f"t{step.outs[0]} = F{i}({', '.join([args] + static)})")
+            name = getattr(step.fn, "__name__", "call")
+            lines.append(f"t{step.outs[0]} = F{i}({', '.join([args] + static)})  # {name}")
         elif kind == "assign":
             var_slot, value_slot = step.ins
             ns[f"A{i}"] = step.fn.write_array
             lines.append(f"A{i}({step.params!r}, t{value_slot})  # {step.name}")
         elif kind == "host":
-            template, consts, live, out_template, out_is_slot = step.params
-            ns[f"H{i}"] = _host_runner(step.fn, template, consts, live, out_template,
-                                       out_is_slot)
-            call = f"H{i}({args})  # {step.name}"
-            if step.outs:
-                targets = ", ".join(f"t{s}" for s in step.outs)
-                lines.append(f"{targets}, = {call}")
-            else:
-                lines.append(call)
+            lines.append(_host_call(i, step, ns))
         else:  # pragma: no cover - every kind is listed above
             raise ValueError(f"unknown step kind {kind!r}")
 

@@ -23,6 +23,7 @@ notes where it happened, and the step then runs eagerly.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
@@ -35,6 +36,7 @@ from lamina.engine.plan import Plan, Step
 __all__ = ["Recorder", "trace"]
 
 _LAMINA_DIR = __file__.rsplit("/engine/", 1)[0]
+_DEBUG = bool(os.environ.get("LAMINA_TRACE_DEBUG"))
 
 
 def _user_frame() -> str:
@@ -137,6 +139,7 @@ class Recorder:
     def vjp(self, t, g, needs):
         """Run and record ``prim.vjp`` for the node of ``t``; returns the input gradients."""
         node = t._node
+        g_slot = self._array_slot(g)  # (before the results: a VJP may return g itself)
         grads = node.prim.vjp(g, node.saved, needs)
         if isinstance(t, hooks.Traced) and t._rec is self:
             saved_slot = self._saved[t._slot]
@@ -154,7 +157,7 @@ class Recorder:
             outs.append((i, self._output(gx)))
             converted.append(conv)
             result.append(gx)
-        self.steps.append(Step("vjp", node.prim, None, (self._array_slot(g), saved_slot),
+        self.steps.append(Step("vjp", node.prim, None, (g_slot, saved_slot),
                                tuple(s for _, s in outs),
                                (needs, tuple(i for i, _ in outs), tuple(converted))))
         return result
@@ -168,9 +171,9 @@ class Recorder:
             arrays, static = list(args), ()
         else:
             static = rest
+        in_slots = tuple(self._array_slot(a) for a in arrays)
         out = fn(*arrays, *static)
-        self.steps.append(Step("call", fn, static, tuple(self._array_slot(a) for a in arrays),
-                               (self._output(out),), None))
+        self.steps.append(Step("call", fn, static, in_slots, (self._output(out),), None))
         return out
 
     def seed(self, seed, dtype):
@@ -216,8 +219,8 @@ class Recorder:
         out_leaves, out_template = _flatten(result)
         out_slots, wrapped = [], []
         for leaf in out_leaves:
-            if isinstance(leaf, (np.ndarray, Tensor)) and not isinstance(leaf, Variable):
-                arr = np.asarray(raw_value(leaf) if isinstance(leaf, Tensor) else leaf)
+            arr = host_result(leaf)
+            if arr is not None:
                 slot = self._output(arr)
                 out_slots.append(slot)
                 wrapped.append(hooks.Traced(arr, None, slot, self))
@@ -232,14 +235,22 @@ class Recorder:
         return _unflatten(out_template, wrapped)
 
     # -- reads that a plan cannot replay ------------------------------------------------
+    def _report(self, message):
+        self.problems.append(message)
+        if _DEBUG:  # LAMINA_TRACE_DEBUG=1: show where, with the whole stack
+            import traceback
+
+            traceback.print_stack(sys._getframe(2))
+            print(f"lamina trace: {message}", file=sys.stderr)
+
     def value_read(self, tensor):
-        self.problems.append(
+        self._report(
             f"a tensor's value was read in Python at {_user_frame()} (for example float(t), "
             "t.numpy(), or `if t > 0:` on a tensor); the value would be frozen into the plan"
         )
 
     def variable_read(self, variable):
-        self.problems.append(
+        self._report(
             f"the values of variable '{variable.path}' were read outside an op at "
             f"{_user_frame()}; they would be frozen into the plan"
         )
@@ -257,6 +268,23 @@ class Recorder:
                 outputs.append(("const", leaf))
         return Plan(self.steps, self.kinds, self.values, input_slots, outputs, template,
                     list(self.problems))
+
+
+def host_result(leaf):
+    """A host function's result as an array, or ``None`` when it is not a number (kept as is).
+
+    Numbers change from call to call, so every numeric result is a value of the
+    plan; a variable is read (copied) at that point.
+    """
+    if isinstance(leaf, Variable):
+        return np.array(raw_value(leaf))
+    if isinstance(leaf, Tensor):
+        return raw_value(leaf)
+    if isinstance(leaf, np.ndarray):
+        return leaf
+    if isinstance(leaf, (np.generic, int, float)) and not isinstance(leaf, str):
+        return np.asarray(leaf)
+    return None
 
 
 def _astype(a, dtype):

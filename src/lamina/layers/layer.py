@@ -50,7 +50,7 @@ def standardize_dtype(dtype) -> str:
 def _to_input_tensor(x, dtype: str | None, autocast: bool):
     """Turn user data into a tensor; floats are cast to the layer's dtype."""
     if isinstance(x, Tensor):
-        if autocast and dtype and x.value.dtype.kind == "f" and x.value.dtype != dtype:
+        if autocast and dtype and x.dtype.kind == "f" and x.dtype != dtype:
             from lamina import ops
 
             return ops.cast(x, dtype)

@@ -140,33 +140,46 @@ def batch_norm_backward(g, x, mean, rstd, inv, axes, batch_stats: bool, need_dx:
     return dx, dgamma, dbeta
 
 
-def _bn_fwd(x, gamma, beta, *, mean, variance, epsilon, axes, batch_stats):
+def _bn_fwd(x, gamma, beta, mean, variance, *, epsilon, axes, batch_stats):
     out, rstd, inv = batch_norm_forward(x, mean, variance, gamma, beta, epsilon)
     return out, (x, mean, rstd, inv, axes, batch_stats, np.shape(gamma), np.shape(beta))
 
 
 def _bn_vjp(g, saved, needs):
+    # With batch statistics, dx includes their dependence on x: no gradient goes to them.
     x, mean, rstd, inv, axes, batch_stats, gamma_shape, beta_shape = saved
     dx, dgamma, dbeta = batch_norm_backward(g, x, mean, rstd, inv, axes, batch_stats, needs[0])
     return (dx, dgamma.reshape(gamma_shape) if needs[1] else None,
-            dbeta.reshape(beta_shape) if needs[2] else None)
+            dbeta.reshape(beta_shape) if needs[2] else None, None, None)
 
 
+def _moments_fwd(x, axes):
+    mean, variance = batch_statistics(x, axes)
+    return np.stack([mean, variance]), None
+
+
+def _no_gradient(g, saved, needs):
+    return (None,)
+
+
+# Fused batch normalization (for speed and so the statistics' gradient is exact in one pass),
+# and the batch statistics it uses, stacked: [mean, variance] in "keepdims" shape.
 _BATCH_NORM = Primitive("batch_normalization", _bn_fwd, _bn_vjp)
+_BATCH_MOMENTS = Primitive("batch_moments", _moments_fwd, _no_gradient)
 
 
-def update_moving_statistics(layer, mean: np.ndarray, variance: np.ndarray) -> None:
+def update_moving_statistics(layer, mean, variance) -> None:
     """Fold one batch's statistics into a ``BatchNormalization`` layer's moving averages.
 
     ``moving = moving * momentum + batch * (1 - momentum)`` for the mean and
     for the (biased, divided-by-n) variance, computed in the weights' dtype as
-    Keras does. The layer's ``call`` and the fused training kernel share it.
+    Keras does.
     """
     for variable, batch in ((layer.moving_mean, mean), (layer.moving_variance, variance)):
-        value = variable.value
-        dtype = value.dtype.type
-        batch = np.reshape(np.asarray(batch, dtype=value.dtype), value.shape)
-        new = value * dtype(layer.momentum) + batch * dtype(1.0 - layer.momentum)
+        dtype = variable.dtype
+        batch = ops.reshape(ops.cast(batch, dtype), variable.shape)
+        new = ops.add(ops.multiply(variable, dtype.type(layer.momentum)),
+                      ops.multiply(batch, dtype.type(1.0 - layer.momentum)))
         variable.assign(new)
 
 
@@ -303,8 +316,8 @@ class BatchNormalization(Layer):
                 f"the inputs; got mask shape {_fmt_shape(mask.shape)} for inputs of shape "
                 f"{_fmt_shape(inputs.shape)}."
             )
-        weights = np.broadcast_to(np.expand_dims(mask.value.astype(bool), -1), inputs.shape)
-        weights = weights.astype(inputs.dtype)
+        weights = ops.broadcast_to(ops.expand_dims(ops.cast(mask, "bool"), -1), inputs.shape)
+        weights = ops.cast(weights, inputs.dtype)
         axes = self._reduction_axes
         count = ops.add(ops.sum(weights, axis=axes, keepdims=True), config.epsilon())
         mean = ops.divide(ops.sum(ops.multiply(inputs, weights), axis=axes, keepdims=True), count)
@@ -320,23 +333,23 @@ class BatchNormalization(Layer):
         if batch_stats and mask is not None:
             # Masked statistics: composed from ops (the tape differentiates them).
             mean, variance = self._masked_moments(inputs, mask)
-            update_moving_statistics(self, mean.value, variance.value)
+            update_moving_statistics(self, ops.stop_gradient(mean), ops.stop_gradient(variance))
             inv = ops.rsqrt(ops.add(variance, self.epsilon))
             inv = inv if gamma is None else ops.multiply(inv, gamma)
             shift = ops.multiply(mean, inv)
             shift = ops.negative(shift) if beta is None else ops.subtract(beta, shift)
             return ops.add(ops.multiply(inputs, inv), shift)
         if batch_stats:
-            mean, variance = batch_statistics(inputs.value, self._reduction_axes)
+            moments = apply(_BATCH_MOMENTS, (inputs,), axes=self._reduction_axes)
+            mean, variance = moments[0], moments[1]
             update_moving_statistics(self, mean, variance)
         else:
-            mean = self.moving_mean.numpy().reshape(shape)
-            variance = self.moving_variance.numpy().reshape(shape)
+            mean = ops.reshape(self.moving_mean, shape)
+            variance = ops.reshape(self.moving_variance, shape)
         one, zero = self.constant_parameters(inputs.dtype)
         return apply(_BATCH_NORM, (inputs, one if gamma is None else gamma,
-                                   zero if beta is None else beta),
-                     mean=mean, variance=variance, epsilon=self.epsilon,
-                     axes=self._reduction_axes, batch_stats=batch_stats)
+                                   zero if beta is None else beta, mean, variance),
+                     epsilon=self.epsilon, axes=self._reduction_axes, batch_stats=batch_stats)
 
     @staticmethod
     def constant_parameters(dtype):

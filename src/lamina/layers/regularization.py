@@ -7,9 +7,10 @@ Every layer here is active only when called with ``training=True`` (which
 generator, so ``lamina.utils.set_random_seed`` makes whole runs repeat.
 
 Each layer draws its noise as a plain NumPy array in one method
-(``draw_noise``) and then combines it with the inputs, so the fused training
-step (``lamina.trainers.fast_kernels``) uses exactly the same numbers as the
-tape-based step.
+(``draw_noise``), called as a host step (``noise``), and then combines it with
+the inputs with ``lamina.ops``: a traced training step draws new noise for
+every batch, in the same order as the eager step, so both drop the same
+entries for the same seed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 
 from lamina import ops
 from lamina import random as lamina_random
+from lamina.autodiff import hooks
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 
@@ -138,6 +140,10 @@ class _NoiseLayer(Layer):
         z = self.generator().standard_normal(tuple(input_shape), dtype=np.float32)
         return np.multiply(z, np.asarray(stddev, dtype=dtype), dtype=dtype)
 
+    def noise(self, inputs):
+        """This call's draw (``draw_noise``), as a host step: a traced step draws anew each batch."""
+        return hooks.host(self.draw_noise, tuple(inputs.shape), inputs.dtype)
+
     def is_active(self, training) -> bool:
         """Whether a call with this ``training`` flag adds noise."""
         raise NotImplementedError
@@ -195,8 +201,7 @@ class Dropout(_NoiseLayer):
     def call(self, inputs, training=False):
         if not self.is_active(training):
             return inputs
-        mask = self.draw_noise(inputs.shape, inputs.dtype)
-        return ops.multiply(inputs, mask)
+        return ops.multiply(inputs, self.noise(inputs))
 
     def get_config(self) -> dict:
         config_ = super().get_config()
@@ -335,7 +340,7 @@ class GaussianNoise(_NoiseLayer):
     def call(self, inputs, training=False):
         if not self.is_active(training):
             return inputs
-        return ops.add(inputs, self.draw_noise(inputs.shape, inputs.dtype))
+        return ops.add(inputs, self.noise(inputs))
 
     def get_config(self) -> dict:
         config_ = super().get_config()
@@ -379,7 +384,7 @@ class GaussianDropout(_NoiseLayer):
     def call(self, inputs, training=False):
         if not self.is_active(training):
             return inputs
-        return ops.multiply(inputs, self.draw_noise(inputs.shape, inputs.dtype))
+        return ops.multiply(inputs, self.noise(inputs))
 
     def get_config(self) -> dict:
         config_ = super().get_config()
@@ -434,7 +439,7 @@ class AlphaDropout(_NoiseLayer):
     def call(self, inputs, training=False):
         if not self.is_active(training):
             return inputs
-        multiplier, offset = self.draw_noise(inputs.shape, inputs.dtype)
+        multiplier, offset = self.noise(inputs)
         return ops.add(ops.multiply(inputs, multiplier), offset)
 
     def get_config(self) -> dict:

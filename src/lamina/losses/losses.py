@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from lamina import config, ops
+from lamina.autodiff import hooks
 from lamina.autodiff.tensor import Tensor
 from lamina.losses.loss import Loss, set_loss_mask, squeeze_or_expand_to_same_rank
 
@@ -491,11 +492,11 @@ def categorical_focal_crossentropy(
 
 
 def _check_class_ids(y_true, y_pred, axis):
-    labels = ops.convert_to_numpy(y_true)
+    labels_shape = tuple(ops.shape(y_true))
     expected = tuple(np.delete(np.asarray(y_pred.shape), axis % len(y_pred.shape)))
-    if labels.shape != expected:
+    if labels_shape != expected:
         hint = ""
-        if labels.shape == tuple(y_pred.shape):
+        if labels_shape == tuple(y_pred.shape):
             hint = (
                 " y_true looks one-hot encoded: use categorical_crossentropy, or pass "
                 "the class ids (argmax of the one-hot rows)."
@@ -503,9 +504,14 @@ def _check_class_ids(y_true, y_pred, axis):
         raise ValueError(
             "sparse_categorical_crossentropy needs one integer class id per sample: y_true "
             f"of shape {expected} (or {expected + (1,)}) for y_pred of shape "
-            f"{tuple(y_pred.shape)}. Got y_true.shape={labels.shape}.{hint}"
+            f"{tuple(y_pred.shape)}. Got y_true.shape={labels_shape}.{hint}"
         )
-    num_classes = y_pred.shape[axis]
+    # The values are checked on every batch (a host step when traced: it reads them).
+    hooks.host(_check_class_range, y_true, int(y_pred.shape[axis]))
+
+
+def _check_class_range(y_true, num_classes):
+    labels = ops.convert_to_numpy(y_true)
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
         hint = ""
         if labels.min() >= 1 and labels.max() == num_classes:

@@ -27,9 +27,13 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import types
+
 import numpy as np
 
 from lamina import config
+from lamina.autodiff import hooks
 from lamina.autodiff.tensor import Tensor, Variable
 from lamina.utils import naming
 
@@ -121,6 +125,23 @@ def _initial_value(initializer, shape, dtype):
     return np.asarray(initializers.get(initializer)(shape, dtype=dtype), dtype=dtype)
 
 
+def _recorded(method, effect):
+    """Wrap a metric method so that a traced step records each call as one host step.
+
+    Metrics compute on NumPy arrays, outside the plan of primitives; the engine
+    replays the call itself, with that step's arrays.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if hooks.active() is None:
+            return method(self, *args, **kwargs)
+        return hooks.host(types.MethodType(method, self), *args, effect=effect, **kwargs)
+
+    wrapper._lamina_recorded = True
+    return wrapper
+
+
 class Metric:
     """Base class of every metric: state variables updated batch by batch.
 
@@ -144,6 +165,13 @@ class Metric:
         >>> m.reset_state(); float(m.result())
         0.0
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name, effect in (("update_state", True), ("result", False), ("reset_state", True)):
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "_lamina_recorded", False):
+                setattr(cls, name, _recorded(method, effect))
 
     def __init__(self, dtype=None, name=None):
         self.name = name or naming.uniquify(naming.to_snake_case(type(self).__name__))

@@ -15,6 +15,40 @@ from lamina.trainers.trainer import Trainer
 __all__ = ["Model"]
 
 
+def _symbolic(x) -> bool:
+    from lamina.layers.input_spec import KerasTensor
+
+    if isinstance(x, (list, tuple)):
+        return bool(x) and all(_symbolic(v) for v in x)
+    if isinstance(x, dict):
+        return bool(x) and all(_symbolic(v) for v in x.values())
+    return isinstance(x, KerasTensor)
+
+
+def _functional_arguments(args, kwargs) -> bool:
+    inputs = kwargs.get("inputs", args[0] if args else None)
+    outputs = kwargs.get("outputs", args[1] if len(args) > 1 else None)
+    return _symbolic(inputs) and _symbolic(outputs)
+
+
+_FUNCTIONAL_SUBCLASSES: dict = {}
+
+
+def _with_functional(cls):
+    """``cls`` with ``Functional`` mixed in after it (so its own methods come first)."""
+    from lamina.models.functional import Functional
+
+    if issubclass(cls, Functional):
+        return cls
+    derived = _FUNCTIONAL_SUBCLASSES.get(cls)
+    if derived is None:
+        derived = type(cls.__name__, (cls, Functional), {
+            "__module__": cls.__module__, "__qualname__": cls.__qualname__,
+            "__doc__": cls.__doc__})
+        _FUNCTIONAL_SUBCLASSES[cls] = derived
+    return derived
+
+
 class Model(Trainer, Layer):
     """A network that can be trained: layers plus ``compile``, ``fit``, ``evaluate``, ``predict``.
 
@@ -42,6 +76,10 @@ class Model(Trainer, Layer):
             from lamina.models.functional import Functional
 
             return Functional(*args, **kwargs)
+        if cls is not Model and _functional_arguments(args, kwargs):
+            # A subclass built functionally, ``CustomModel(inputs, outputs)`` (the Keras guides'
+            # way to override train_step): an instance of the subclass that is also Functional.
+            cls = _with_functional(cls)
         return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, **kwargs):
@@ -50,8 +88,10 @@ class Model(Trainer, Layer):
         dtype = kwargs.pop("dtype", None)
         if args or kwargs:
             raise TypeError(
-                f"Model got unexpected arguments {args or ''} {kwargs or ''}. Use "
-                "`Model(inputs, outputs)` for the functional API, or subclass Model."
+                f"{type(self).__name__} got unexpected arguments {args or ''} {kwargs or ''}. "
+                "Model(inputs, outputs) (and a subclass called the same way) needs symbolic "
+                "tensors: `inputs = keras.Input(shape=...)` and `outputs` made by calling layers "
+                "on them. A subclass that defines its own layers takes no such arguments."
             )
         Layer.__init__(self, trainable=trainable, name=name, dtype=dtype)
         Trainer.__init__(self)
@@ -59,7 +99,7 @@ class Model(Trainer, Layer):
     def _standardize_input(self, x):
         """Data to a tensor of the model's dtype; 1-D data for a one-feature input becomes a column."""
         if isinstance(x, Tensor):
-            arr = x.value
+            return self._adapt_tensor(x)
         else:
             if hasattr(x, "to_numpy") and not isinstance(x, np.ndarray):
                 x = x.to_numpy()
@@ -72,6 +112,20 @@ class Model(Trainer, Layer):
                 )
         adapted = self._adapt_array(arr)
         return x if isinstance(x, Tensor) and adapted is arr else Tensor(adapted)
+
+    def _adapt_tensor(self, x):
+        """``_adapt_array`` for a tensor, with ops (so that a traced step records the changes)."""
+        from lamina import ops
+
+        if x.dtype.kind in "fiub" and x.dtype != self.dtype:
+            x = ops.cast(x, self.dtype)
+        expected = self._input_batch_shape() if self.built else None
+        if expected is not None:
+            if x.ndim == len(expected) - 1 and expected[-1] == 1:
+                x = ops.expand_dims(x, -1)
+            elif x.ndim == len(expected) + 1 and x.shape[-1] == 1:
+                x = ops.squeeze(x, -1)
+        return x
 
     def _adapt_array(self, arr):
         """Cast numbers to the model's dtype and match the input's rank, as Keras does: a missing

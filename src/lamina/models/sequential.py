@@ -104,8 +104,8 @@ class Sequential(Model):
     def _invalidate(self):
         self.built = False
         self._compiled_step = None
-        self.__dict__["_compiled_predict"] = None
-        self.__dict__["_compiled_test"] = None
+        for attr in ("_compiled_predict", "_compiled_predict_step", "_compiled_test"):
+            self.__dict__[attr] = None
 
     def _layers_list(self) -> list:
         return [layer for layer in self._layers if not isinstance(layer, InputLayer)]

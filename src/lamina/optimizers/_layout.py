@@ -11,7 +11,29 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["flat_view", "Storage", "Segment"]
+__all__ = ["consolidate", "flat_view", "Storage", "Segment"]
+
+
+def consolidate(variables) -> None:
+    """Move the values of ``variables`` into one buffer, back to back (each becomes a view).
+
+    Then one update over the whole buffer updates them all (``flat_view``).
+    Nothing changes when they already lie so, have different dtypes, or one is
+    empty.
+    """
+    arrays = [v.value for v in variables]
+    if not arrays or flat_view(arrays) is not None:
+        return
+    dtype = arrays[0].dtype
+    if any(a.dtype != dtype or a.size == 0 for a in arrays):
+        return
+    flat = np.empty(sum(a.size for a in arrays), dtype)
+    offset = 0
+    for v, a in zip(variables, arrays):
+        view = flat[offset:offset + a.size].reshape(a.shape)
+        view[...] = a
+        v.value = view
+        offset += a.size
 
 
 def flat_view(arrays: list) -> np.ndarray | None:

@@ -39,6 +39,7 @@ import warnings
 import numpy as np
 
 from lamina import config
+from lamina.autodiff import hooks
 from lamina.autodiff.tensor import Tensor, Variable, to_array
 from lamina.optimizers import schedules as _schedules
 from lamina.optimizers._layout import Segment, Storage, flat_view
@@ -707,6 +708,10 @@ class Optimizer:
         Without ``trainable_variables`` the optimizer must be built, and
         ``grads`` follow the order of the variables it was built with.
         """
+        if hooks.active() is not None and hooks.has_traced(grads):
+            # A traced step: the update is one host step of the plan, replayed as it is.
+            hooks.host(self.apply, list(grads), trainable_variables)
+            return
         grads = list(grads)
         if not grads:
             return

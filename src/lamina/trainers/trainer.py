@@ -2,10 +2,10 @@
 
 ``fit`` is a skeleton of callback hooks around ``train_step``; ``evaluate``
 and ``predict`` likewise around ``test_step`` and ``predict_step``. The
-default ``train_step`` records the forward pass on a ``GradientTape``; for
-Sequential stacks of the common layers a fused step (``fast_path.py``) does
-the same arithmetic with no tape, and gives the same numbers to float
-rounding.
+default ``train_step`` records the forward pass on a ``GradientTape``. Each
+step function goes through ``lamina.engine``, which traces it on the first
+batches of each signature and then replays the plan; ``run_eagerly=True``
+runs it step by step instead, with the same numbers.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 
+from lamina.autodiff import hooks
 from lamina.autodiff.tape import GradientTape
 from lamina.autodiff.tensor import Tensor
 from lamina.trainers import data as data_module
@@ -75,6 +76,7 @@ class Trainer:
         self.loss = None
         self.stop_training = False
         self.history = None
+        self.run_eagerly = False
         self._compiled_step = None
         self._loss_tracker = None
         self._compile_metrics = []
@@ -94,8 +96,10 @@ class Trainer:
             metrics: names (``"accuracy"``, ``"mae"``), metric objects or functions;
                 reported under the names given.
             weighted_metrics: metrics that also use ``sample_weight``/``class_weight``.
-            run_eagerly, steps_per_execution, jit_compile, auto_scale_loss: accepted and
-                ignored (lamina always runs eagerly on NumPy).
+            run_eagerly: run ``train_step``/``test_step``/``predict_step`` step by step on
+                the tape, instead of tracing them once per batch signature and replaying
+                the plan (``lamina.engine``). Both give the same numbers.
+            steps_per_execution, jit_compile, auto_scale_loss: accepted and ignored.
 
         Example:
             >>> import lamina
@@ -129,8 +133,11 @@ class Trainer:
         self._weighted_metric_specs = self._flatten_metric_arg(weighted_metrics, "weighted_metrics")
         self._loss_tracker = metrics_module.Mean(name="loss")
         self._compile_metrics = None  # resolved at the first fit/evaluate (needs output shape)
+        self.run_eagerly = bool(run_eagerly)
+        self.jit_compile = jit_compile
         self._compiled_step = None
         self.__dict__["_compiled_test"] = None
+        self.__dict__["_compiled_predict"] = None
         self.compiled = True
         self.stop_training = False
 
@@ -223,19 +230,18 @@ class Trainer:
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Update the compiled metrics for one batch and return their current values."""
-        y_np = _to_numpy(y)
-        p_np = _to_numpy(y_pred)
         for metric, weighted in self._compile_metrics or []:
-            metric.update_state(y_np, p_np, sample_weight=sample_weight if weighted else None)
+            metric.update_state(y, y_pred, sample_weight=sample_weight if weighted else None)
         return self.get_metrics_result()
 
     def get_metrics_result(self) -> dict:
-        """The current value of every metric, as Python floats, sorted by name (as Keras logs)."""
-        logs = {}
-        for m in self.metrics:
-            value = m.result()
-            logs[m.name] = float(np.asarray(_to_numpy(value)))
-        return dict(sorted(logs.items()))
+        """The current value of every metric, sorted by name (as Keras logs them).
+
+        Python floats; inside a traced step, the tensors the engine replays.
+        """
+        if hooks.active() is not None:
+            return {m.name: m.result() for m in sorted(self.metrics, key=_name)}
+        return pythonify({m.name: m.result() for m in self.metrics})
 
     # -- steps ----------------------------------------------------------------------
     def train_step(self, data):
@@ -247,7 +253,7 @@ class Trainer:
         variables = self.trainable_variables
         grads = tape.gradient(loss, variables)
         self.optimizer.apply(grads, variables)  # also applies the variables' constraints
-        self._loss_tracker.update_state(loss.value, sample_weight=_batch_len(x))
+        self._loss_tracker.update_state(loss, sample_weight=_batch_len(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data):
@@ -255,7 +261,7 @@ class Trainer:
         x, y, sample_weight = data_module.unpack(data)
         y_pred = self(x, training=False)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
-        self._loss_tracker.update_state(_to_numpy(loss), sample_weight=_batch_len(x))
+        self._loss_tracker.update_state(loss, sample_weight=_batch_len(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
@@ -263,17 +269,38 @@ class Trainer:
         x = data[0] if isinstance(data, tuple) else data
         return self(x, training=False)
 
-    def make_train_function(self, force=False):
-        """The function ``fit`` calls per batch: the fused step when possible, else ``train_step``."""
-        if self._compiled_step is not None and not force:
-            return self._compiled_step
-        step = None
-        if type(self).train_step is Trainer.train_step:
-            from lamina.trainers import fast_path
+    def _engine_function(self, attr, method, what):
+        """The engine's traced version of ``method`` (or ``method`` itself with ``run_eagerly``).
 
-            step = fast_path.build(self)
-        self._compiled_step = step or self.train_step
-        return self._compiled_step
+        Kept in ``attr`` while the model's trainable variables and optimizer stay
+        the same; a plan freezes both (as a compiled Keras step does).
+        """
+        key = (id(self.optimizer), tuple(map(id, self.trainable_variables)),
+               bool(getattr(self, "run_eagerly", False)))
+        cached = self.__dict__.get(attr)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        if getattr(self, "run_eagerly", False):
+            fn = method
+        else:
+            from lamina import engine
+
+            fn = engine.Function(method, name=f"the {what} of model '{self.name}'")
+        self.__dict__[attr] = (key, fn)
+        return fn
+
+    def make_train_function(self, force=False):
+        """The function ``fit`` calls per batch: ``train_step``, traced and replayed by the engine.
+
+        The trainable variables are first laid out back to back in one buffer, so
+        that the optimizer updates all of them in a few calls per step.
+        """
+        from lamina.optimizers._layout import consolidate
+
+        if force:
+            self.__dict__["_compiled_step"] = None
+        consolidate(self.trainable_variables)
+        return self._engine_function("_compiled_step", self.train_step, "train step")
 
     # -- data preparation ------------------------------------------------------------
     def _prepare_targets(self, y):
@@ -410,15 +437,6 @@ class Trainer:
         )
         needs_batch_logs = getattr(cbs, "needs_batch_logs", True)
         calls_batch_begin = getattr(cbs, "needs_batch_begin", True)
-        # With no callback looking at single batches, the fused step can run a whole epoch
-        # of in-memory data in one call (it counts loss and metrics per block of batches).
-        # A live progress bar only needs the logs of the batches it draws.
-        fit_epoch = progress = None
-        if not calls_batch_begin and isinstance(train, data_module.ArrayData):
-            if not needs_batch_logs:
-                fit_epoch = getattr(step_fn, "fit_epoch", None)
-            elif getattr(cbs, "batch_logs_only_drawn", False):
-                fit_epoch, progress = getattr(step_fn, "fit_epoch", None), cbs
         self.stop_training = False
         logs = {}
         cbs.on_train_begin()
@@ -429,15 +447,14 @@ class Trainer:
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 cbs.on_epoch_begin(epoch)
-                steps_done = None if fit_epoch is None else fit_epoch(train, interrupt, progress)
-                for step, batch in enumerate(() if steps_done is not None else train.batches()):
+                steps_done = None
+                for step, batch in enumerate(train.batches()):
                     if calls_batch_begin:
                         cbs.on_train_batch_begin(step)
                     result = step_fn(batch)
                     steps_done = step + 1
                     if needs_batch_logs:
-                        batch_logs = result if isinstance(result, dict) else self.get_metrics_result()
-                        cbs.on_train_batch_end(step, batch_logs)
+                        cbs.on_train_batch_end(step, self._batch_logs(result))
                     if self.stop_training or interrupt.requested:
                         break
                 if not steps_done:
@@ -466,6 +483,12 @@ class Trainer:
                     break
         cbs.on_train_end(logs)
         return self.history
+
+    def _batch_logs(self, result) -> dict:
+        """A step's result as the logs callbacks get (Keras keeps the metrics' names and order)."""
+        if isinstance(result, dict):
+            return pythonify(result)
+        return self.get_metrics_result()
 
     def _explain_split(self, y_train, y_val, split_at, n_total, fraction, verbose):
         if verbose:
@@ -498,22 +521,16 @@ class Trainer:
     # -- evaluate ----------------------------------------------------------------------------
     def _evaluate_data(self, data, callbacks=None) -> dict:
         self.reset_metrics()
-        hooks = callbacks is not None and getattr(callbacks, "has_test_batch_hooks", True)
+        batch_hooks = callbacks is not None and getattr(callbacks, "has_test_batch_hooks", True)
         if callbacks is not None:
             callbacks.on_test_begin()
         test_step = self._test_function()
-        evaluate_all = getattr(test_step, "evaluate_all", None)
-        if (evaluate_all is not None and not hooks and isinstance(data, data_module.ArrayData)
-                and evaluate_all(data)):
-            batches = ()  # done: every batch ran, and the loss and metrics were counted
-        else:
-            batches = data.batches()
-        for step, batch in enumerate(batches):
-            if hooks:
+        for step, batch in enumerate(data.batches()):
+            if batch_hooks:
                 callbacks.on_test_batch_begin(step)
-            test_step(batch)
-            if hooks:
-                callbacks.on_test_batch_end(step, self.get_metrics_result())
+            result = test_step(batch)
+            if batch_hooks:
+                callbacks.on_test_batch_end(step, self._batch_logs(result))
         logs = self.get_metrics_result()
         if callbacks is not None:
             callbacks.on_test_end(logs)
@@ -573,37 +590,23 @@ class Trainer:
         return outputs[0].copy() if len(outputs) == 1 else np.concatenate(outputs)
 
     def _test_function(self):
-        """Fused evaluation for Sequential stacks of common layers and losses, else ``test_step``."""
-        fn = self.__dict__.get("_compiled_test")
-        if fn is None:
-            if type(self).test_step is Trainer.test_step:
-                from lamina.trainers import fast_path
-
-                fn = fast_path.build_test(self)
-            if fn is None:
-                fn = self.test_step
-            if self.built:
-                self.__dict__["_compiled_test"] = fn
-        return fn
+        """``test_step``, traced and replayed by the engine."""
+        return self._engine_function("_compiled_test", self.test_step, "test step")
 
     def _predict_function(self):
-        """Fused inference for Sequential stacks of common layers, else ``predict_step``."""
-        fn = self.__dict__.get("_compiled_predict")
-        if fn is None:
-            if type(self).predict_step is Trainer.predict_step:
-                from lamina.trainers import fast_path
+        """``predict_step`` as a function of one batch returning NumPy arrays."""
+        key = "_compiled_predict"
+        step = self._engine_function("_compiled_predict_step", self.predict_step, "predict step")
+        cached = self.__dict__.get(key)
+        if cached is not None and cached[0] is step:
+            return cached[1]
 
-                fused = fast_path.build_predict(self)
-                if fused is not None:
-                    def fn(batch, fused=fused):
-                        x = self._standardize_input(batch).value
-                        self._check_input_data(x)
-                        return fused(x)
-            if fn is None:
-                def fn(batch):
-                    return _to_numpy(self.predict_step(batch))
-            if self.built:  # an unbuilt model is built by its first batch; decide after that
-                self.__dict__["_compiled_predict"] = fn
+        def fn(batch):
+            if isinstance(batch, np.ndarray) and self.built:
+                self._check_input_data(self._adapt_array(batch))
+            return _to_numpy(step(batch))
+
+        self.__dict__[key] = (step, fn)
         return fn
 
     # -- single batches -------------------------------------------------------------------------
@@ -666,6 +669,25 @@ def _distinct(a):
         keep[np.isnan(s)] = False
         keep[np.argmax(np.isnan(s))] = True
     return s[keep]
+
+
+def _name(metric):
+    return metric.name
+
+
+def pythonify(logs) -> dict:
+    """Logs as Keras hands them to callbacks: sorted by name, numbers as Python floats."""
+    out = {}
+    for key, value in sorted(logs.items()):
+        if isinstance(value, dict):
+            out.update(pythonify(value))
+            continue
+        try:
+            value = float(np.asarray(_to_numpy(value)))
+        except (TypeError, ValueError):
+            pass
+        out[key] = value
+    return out
 
 
 def _first(a):

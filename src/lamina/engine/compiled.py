@@ -19,6 +19,8 @@ whole function then runs eagerly from that call on, and one log line on the
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from lamina.autodiff import hooks
@@ -29,6 +31,7 @@ from lamina.engine.trace import flatten, trace, unflatten
 __all__ = ["Function", "function"]
 
 MAX_PLANS = 8
+_STRICT = bool(os.environ.get("LAMINA_ENGINE_STRICT"))
 _MAX_TRACES = 3
 
 
@@ -71,7 +74,10 @@ class Function:
     def _give_up(self, reason: str) -> None:
         self.eager_reason = reason
         self._entries.clear()
-        _log(f"lamina: {self.name} runs eagerly (step by step on the tape) because {reason}.")
+        message = f"lamina: {self.name} runs eagerly (step by step on the tape) because {reason}."
+        if _STRICT:  # LAMINA_ENGINE_STRICT=1 (lamina's own tests): a fallback is an error
+            raise RuntimeError(message)
+        _log(message)
 
     def signature(self, args):
         """``(key, arrays, template, leaves)`` for ``args``; ``key`` is ``None`` if unhashable."""
