@@ -22,8 +22,8 @@ import numpy as np
 from lamina.autodiff import _state
 from lamina.autodiff.tensor import Tensor, raw_value
 
-__all__ = ["Traced", "active", "as_array", "has_traced", "host", "paused", "raw_value",
-           "set_current"]
+__all__ = ["Traced", "active", "as_array", "has_traced", "host", "host_update", "paused",
+           "raw_value", "set_current"]
 
 
 def active():
@@ -138,6 +138,20 @@ def host(fn, *args, effect=True, **kwargs):
     if rec is None:
         return fn(*args, **kwargs)
     return rec.host(fn, args, kwargs, effect)
+
+
+def host_update(fn, flat, grads, variables):
+    """A gradient update ``fn(grads, variables)``, recorded as one step while tracing.
+
+    ``flat(variables)``: gives (once the first update has run) a function of one
+    1-D gradient laid out like ``variables`` back to back, or ``None``. When
+    the variables lie so in one buffer at replay, the engine writes the
+    gradients into one flat buffer and calls that function instead.
+    """
+    rec = _state.current
+    if rec is None:
+        return fn(grads, variables)
+    return rec.update(fn, flat, grads, variables)
 
 
 def as_array(x) -> np.ndarray:

@@ -19,6 +19,7 @@ import functools
 import numpy as np
 
 from lamina.autodiff.tensor import Tensor, raw_value
+from lamina.engine.layout import flat_view
 from lamina.engine.trace import flatten, host_result, unflatten
 
 __all__ = ["CompiledPlan", "compile_plan"]
@@ -86,6 +87,34 @@ def _host_call(i, step, ns) -> str:
     return f"{targets}= O{i}({call})  # {step.name}"
 
 
+def _update_lines(i, step, ns) -> list:
+    """A gradient update: the gradients into one flat buffer, then one call (see hooks)."""
+    fn, (flat, variables) = step.fn, step.params
+    ns[f"U{i}"] = fn
+    ns[f"W{i}"] = list(variables)
+    grads = ", ".join(f"T(t{s})" for s in step.ins)
+    fallback = f"U{i}([{grads}], W{i})  # {step.name}"
+    arrays = [raw_value(v) for v in variables]
+    whole = flat_view(arrays) if arrays else None
+    update = flat(list(variables)) if whole is not None and flat is not None else None
+    if update is None:
+        return [fallback]
+    # While the variables keep these arrays (the optimizer laid them out back to back),
+    # one concatenation fills the flat gradient and one call updates them all.
+    ns[f"G{i}"] = np.empty(whole.size, whole.dtype)
+    ns[f"F{i}"] = update
+    guard = []
+    for j, (v, a) in enumerate(zip(variables, arrays)):
+        ns[f"V{i}_{j}"], ns[f"A{i}_{j}"] = v, a
+        guard.append(f"raw(V{i}_{j}) is A{i}_{j}")
+    parts = "".join(f"t{s}.reshape(-1), " for s in step.ins)
+    return [f"if {' and '.join(guard)}:",
+            f"    np.concatenate(({parts}), out=G{i}, casting='same_kind')",
+            f"    F{i}(G{i})  # {step.name}",
+            "else:",
+            f"    {fallback}"]
+
+
 def _host_outputs(out_is_slot, result):
     leaves, _ = flatten(result)
     return tuple(host_result(x) for x, s in zip(leaves, out_is_slot) if s)
@@ -114,7 +143,7 @@ def compile_plan(plan, name="step") -> CompiledPlan:
                 fn = functools.partial(fn, **step.params)
             ns[f"F{i}"] = fn
             out, saved = step.outs
-            as_array, copy = step.extra
+            as_array, copy, _ = step.extra
             if saved in used:
                 lines.append(f"t{out}, t{saved} = F{i}({args})  # {step.fn.name}")
             else:
@@ -145,6 +174,8 @@ def compile_plan(plan, name="step") -> CompiledPlan:
             lines.append(f"A{i}({step.params!r}, t{value_slot})  # {step.name}")
         elif kind == "host":
             lines.append(_host_call(i, step, ns))
+        elif kind == "update":
+            lines.extend(_update_lines(i, step, ns))
         else:  # pragma: no cover - every kind is listed above
             raise ValueError(f"unknown step kind {kind!r}")
 

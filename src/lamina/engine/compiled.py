@@ -44,11 +44,19 @@ def _log(message: str) -> None:
 class _Entry:
     """What the function knows about one signature."""
 
-    __slots__ = ("plans", "compiled")
+    __slots__ = ("plans", "compiled", "plan", "_effects")
 
     def __init__(self):
         self.plans = []  # the traces so far (while not yet trusted)
         self.compiled = None  # CompiledPlan, once two traces agreed
+        self.plan = None  # the trusted plan
+        self._effects = None
+
+    def effects_only(self, name):
+        """The plan without what only its returned values need (run when nobody reads them)."""
+        if self._effects is None:
+            self._effects = codegen.compile_plan(self.plan.prune(keep_outputs=False), name)
+        return self._effects
 
 
 class Function:
@@ -124,6 +132,7 @@ class Function:
         if entry.plans:
             difference = entry.plans[-1].difference(plan)
             if difference is None:
+                entry.plan = plan = plan.fold_constants()
                 entry.compiled = codegen.compile_plan(plan.prune(), _identifier(self.name))
                 entry.plans = []
                 return result
@@ -132,6 +141,27 @@ class Function:
                 return result
         entry.plans.append(plan)
         return result
+
+    def run_batches(self, args, batch_size, rows, should_stop=None, observe=None) -> int:
+        """Call the function on consecutive row slices of ``args``; returns the batches run.
+
+        ``args`` is what the function takes, with every array holding all the
+        rows (batch axis 0): the function is called on ``[lo:lo + batch_size]``
+        of each array, for ``lo`` from 0 to ``rows``. Results are dropped, so a
+        compiled signature replays its plan without the steps that only the
+        results need. ``should_stop()`` is asked after each batch;
+        ``observe = (wants, notify)``: ``notify(i)`` is called after batch ``i``
+        when ``wants(i)`` is true (a progress bar that redraws).
+        """
+        from lamina.engine.loop import run_batches
+
+        return run_batches(self, args, batch_size, rows, should_stop, observe)
+
+    def _effects_for(self, key):
+        entry = self._entries.get(key)
+        if entry is None or entry.compiled is None:
+            return None
+        return entry.effects_only(_identifier(self.name) + "_effects")
 
     def describe(self) -> str:
         """The generated code of every compiled signature (for reading and debugging)."""

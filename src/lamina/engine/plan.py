@@ -11,6 +11,7 @@ vjp       the ``Primitive`` whose VJP runs                       (gradient, save
 call      a NumPy-level function and its static arguments        arrays -> (out,)
 assign    the ``Variable`` and the mode (assign, assign_add, …)  (variable, value) -> ()
 host      a Python function and how its arguments nest           tensors -> results
+update    ``fn(grads, variables)`` and its flat-buffer form      gradients -> ()
 ========  =====================================================  ==========================
 
 ``Plan.difference`` compares two traces of the same step (the engine traces a
@@ -47,6 +48,9 @@ class Step:
             return f"{fn.name}{' (backward)' if self.kind == 'vjp' else ''}"
         if self.kind == "assign":
             return f"{self.params} to '{fn.path}'"
+        if self.kind == "update":
+            owner = getattr(fn, "__self__", None)
+            return f"update of {len(self.ins)} variables by '{getattr(owner, 'name', owner)}'"
         qual = getattr(fn, "__qualname__", None) or type(fn).__name__
         owner = getattr(fn, "__self__", None)
         if owner is not None and hasattr(owner, "name"):
@@ -113,7 +117,7 @@ class Plan:
             live.update(s for kind, s in self.outputs if kind == "slot")
         kept = []
         for step in reversed(self.steps):
-            effect = step.kind == "assign" or (step.kind == "host" and step.extra)
+            effect = step.kind in ("assign", "update") or (step.kind == "host" and step.extra)
             if step.kind == "prim":
                 out, saved = step.outs
                 needed = out in live or saved in live
@@ -128,6 +132,36 @@ class Plan:
         return Plan(kept, self.kinds, self.values, self.inputs, outputs, template,
                     self.problems)
 
+    def fold_constants(self) -> Plan:
+        """A plan in which every pure step whose inputs are all constants is computed now.
+
+        The loss's backward pass starts from a constant (ones), so its first VJPs
+        (a mean, a division by the batch size) often need nothing else: a VJP is
+        also computed ahead when the part of the saved values it reads is
+        constant (it is tried with the other parts unknown).
+        """
+        kinds, values = list(self.kinds), list(self.values)
+        saved_of = {}  # saved slot -> (forward step, its input slots)
+        kept = []
+        for step in self.steps:
+            results = None
+            if step.kind == "prim":
+                saved_of[step.outs[1]] = step
+                if all(kinds[s] == "const" for s in step.ins):
+                    out, saved = step.fn.fwd(*[values[s] for s in step.ins], **step.params)
+                    results = (np.asarray(out) if step.extra[0] else out, saved)
+            elif step.kind == "vjp":
+                results = _fold_vjp(step, kinds, values, saved_of)
+            elif step.kind == "call" and all(kinds[s] == "const" for s in step.ins):
+                results = (step.fn(*[values[s] for s in step.ins], *step.params),)
+            if results is None:
+                kept.append(step)
+                continue
+            for slot, value in zip(step.outs, results):
+                kinds[slot] = "const"
+                values[slot] = value
+        return Plan(kept, kinds, values, self.inputs, self.outputs, self.template, self.problems)
+
     def used_slots(self) -> set:
         used = set()
         for step in self.steps:
@@ -137,6 +171,49 @@ class Plan:
 
     def __repr__(self) -> str:
         return f"<Plan of {len(self.steps)} operations>"
+
+
+class _Unknown:
+    """Stands for a saved value that is not constant; any use of it fails."""
+
+    __array_ufunc__ = None
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError("not a constant")
+
+
+def _fold_vjp(step, kinds, values, saved_of):
+    """The constant results of a VJP step, or ``None`` when they depend on data."""
+    g_slot, saved_slot = step.ins
+    if kinds[g_slot] != "const":
+        return None
+    if kinds[saved_slot] == "const":
+        saved = values[saved_slot]
+    else:
+        forward = saved_of.get(saved_slot)
+        spec = forward.extra[2] if forward is not None else None
+        if spec is None:
+            return None
+        saved = []
+        for kind, value in spec:
+            if kind == "input":
+                slot = forward.ins[value]
+                saved.append(values[slot] if kinds[slot] == "const" else _Unknown())
+            elif kind == "static":
+                saved.append(value)
+            else:
+                saved.append(_Unknown())
+        saved = tuple(saved)
+    needs, positions, converted = step.extra
+    try:
+        grads = step.fn.vjp(values[g_slot], saved, needs)
+        results = tuple(np.asarray(grads[p]) if c else grads[p]
+                        for p, c in zip(positions, converted))
+    except Exception:  # noqa: BLE001 - it read a value that is not constant
+        return None
+    if any(isinstance(r, _Unknown) or not isinstance(r, np.ndarray) for r in results):
+        return None
+    return results
 
 
 def _same_fn(a, b) -> bool:

@@ -133,7 +133,7 @@ class Recorder:
         saved_slot = self._new_slot("op", None)
         self._saved[slot] = saved_slot
         self.steps.append(Step("prim", prim, params, tuple(slots), (slot, saved_slot),
-                               (as_array, copy)))
+                               (as_array, copy, _saved_spec(saved, arrays))))
         return make_output(inputs, out, prim, saved, hooks.Traced, slot, self)
 
     def vjp(self, t, g, needs):
@@ -234,6 +234,18 @@ class Recorder:
             tuple(s for s in out_slots if s is not None), effect))
         return _unflatten(out_template, wrapped)
 
+    def update(self, fn, flat, grads, variables):
+        """A gradient update (``hooks.host_update``): one ``update`` step of the plan."""
+        grads = list(grads)
+        variables = list(variables)
+        if len(grads) != len(variables) or not all(
+                isinstance(g, hooks.Traced) and g._rec is self for g in grads):
+            return self.host(fn, (grads, variables), {}, True)
+        with hooks.paused():
+            fn(grads, variables)
+        self.steps.append(Step("update", fn, (flat, tuple(variables)),
+                               tuple(g._slot for g in grads), (), None))
+
     # -- reads that a plan cannot replay ------------------------------------------------
     def _report(self, message):
         self.problems.append(message)
@@ -268,6 +280,27 @@ class Recorder:
                 outputs.append(("const", leaf))
         return Plan(self.steps, self.kinds, self.values, input_slots, outputs, template,
                     list(self.problems))
+
+
+_STATIC = (int, float, bool, str, type(None), np.dtype)
+
+
+def _saved_spec(saved, arrays):
+    """What a primitive saved for its VJP, item by item: one of its inputs, a static value
+    (shapes, axes), or data. The engine uses it to compute constant gradients ahead."""
+    if not isinstance(saved, tuple):
+        return None
+    spec = []
+    for item in saved:
+        for j, a in enumerate(arrays):
+            if item is a:
+                spec.append(("input", j))
+                break
+        else:
+            static = isinstance(item, _STATIC) or (
+                isinstance(item, tuple) and all(isinstance(v, _STATIC) for v in item))
+            spec.append(("static", item) if static else ("data", None))
+    return tuple(spec)
 
 
 def host_result(leaf):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from lamina.ops._prim_math import _sigmoid
-from lamina.ops._table import _def
+from lamina.ops._table import _def, rmax, rsum
 
 # -- shape ------------------------------------------------------------------
 RESHAPE = _def(
@@ -208,10 +208,14 @@ DENSE = _def("dense", _dense_fwd, _dense_vjp)
 
 
 def _sparse_xent_logits_fwd(logits, labels, axis=-1):
-    shifted = logits - np.max(logits, axis=axis, keepdims=True)
-    logz = np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shifted = logits - rmax(logits, axis, True)
+    logz = np.log(rsum(np.exp(shifted), axis, True))
     logp = shifted - logz
-    idx = np.expand_dims(np.asarray(labels, dtype=np.intp), axis)
+    labels = np.asarray(labels, dtype=np.intp)
+    if logp.ndim == 2 and axis in (-1, 1):  # the common case: one fancy index
+        rows = np.arange(logp.shape[0])
+        return -logp[rows, labels], (logp, (rows, labels), axis)
+    idx = np.expand_dims(labels, axis)
     out = -np.take_along_axis(logp, idx, axis=axis)
     return np.squeeze(out, axis=axis), (logp, idx, axis)
 
@@ -219,6 +223,13 @@ def _sparse_xent_logits_fwd(logits, labels, axis=-1):
 def _sparse_xent_logits_vjp(g, s, n):
     logp, idx, axis = s
     grad = np.exp(logp)
+    if isinstance(idx, tuple) and g.dtype == grad.dtype:
+        grad[idx] -= 1
+        grad *= g.reshape(-1, 1)
+        return (grad, None)
+    if isinstance(idx, tuple):
+        grad[idx] -= 1
+        return (grad * np.expand_dims(g, -1), None)
     np.put_along_axis(grad, idx, np.take_along_axis(grad, idx, axis=axis) - 1, axis=axis)
     return (grad * np.expand_dims(g, axis), None)
 
@@ -229,9 +240,9 @@ SPARSE_XENT_LOGITS = _def(
 
 
 def _xent_logits_fwd(labels, logits, axis=-1):
-    shifted = logits - np.max(logits, axis=axis, keepdims=True)
-    logp = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
-    return -np.sum(labels * logp, axis=axis), (labels, logp, axis)
+    shifted = logits - rmax(logits, axis, True)
+    logp = shifted - np.log(rsum(np.exp(shifted), axis, True))
+    return -rsum(labels * logp, axis), (labels, logp, axis)
 
 
 def _xent_logits_vjp(g, s, n):
@@ -240,7 +251,7 @@ def _xent_logits_vjp(g, s, n):
     glabels = -ge * logp if n[0] else None
     glogits = None
     if n[1]:
-        glogits = ge * (np.exp(logp) * np.sum(labels, axis=axis, keepdims=True) - labels)
+        glogits = ge * (np.exp(logp) * rsum(labels, axis, True) - labels)
     return glabels, glogits
 
 

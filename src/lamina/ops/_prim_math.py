@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from lamina.ops._table import _axis_size, _def, _expand_reduced, _nograd
+from lamina.ops._table import _axis_size, _def, _expand_reduced, _nograd, rmax, rsum
 
 # -- elementwise arithmetic --------------------------------------------------
 ADD = _def("add", lambda a, b: (np.add(a, b), None), lambda g, s, n: (g, g))
@@ -173,7 +173,7 @@ CAST = _def("cast", _cast_fwd, _cast_vjp)
 
 
 def _sum_fwd(x, axis=None, keepdims=False):
-    return np.sum(x, axis=axis, keepdims=keepdims), (np.shape(x), axis, keepdims)
+    return rsum(x, axis, keepdims), (np.shape(x), axis, keepdims)
 
 
 def _sum_vjp(g, s, n):
@@ -249,9 +249,9 @@ PROD = _def("prod", _prod_fwd, _prod_vjp)
 
 
 def _logsumexp_fwd(x, axis=None, keepdims=False):
-    m = np.max(x, axis=axis, keepdims=True)
+    m = rmax(x, axis, True)
     m = np.where(np.isfinite(m), m, 0)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    out = np.log(rsum(np.exp(x - m), axis, True)) + m
     res = out if keepdims else (np.squeeze(out, axis=axis) if axis is not None else out.reshape(()))
     return res, (x, out, axis, keepdims)
 
@@ -265,28 +265,28 @@ LOGSUMEXP = _def("logsumexp", _logsumexp_fwd, _logsumexp_vjp)
 
 
 def _softmax_fwd(x, axis=-1):
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    out = e / np.sum(e, axis=axis, keepdims=True)
+    e = np.exp(x - rmax(x, axis, True))
+    out = e / rsum(e, axis, True)
     return out, (out, axis)
 
 
 def _softmax_vjp(g, s, n):
     out, axis = s
-    return (out * (g - np.sum(g * out, axis=axis, keepdims=True)),)
+    return (out * (g - rsum(g * out, axis, True)),)
 
 
 SOFTMAX = _def("softmax", _softmax_fwd, _softmax_vjp)
 
 
 def _log_softmax_fwd(x, axis=-1):
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shifted = x - rmax(x, axis, True)
+    out = shifted - np.log(rsum(np.exp(shifted), axis, True))
     return out, (out, axis)
 
 
 def _log_softmax_vjp(g, s, n):
     out, axis = s
-    return (g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),)
+    return (g - np.exp(out) * rsum(g, axis, True),)
 
 
 LOG_SOFTMAX = _def("log_softmax", _log_softmax_fwd, _log_softmax_vjp)

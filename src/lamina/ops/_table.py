@@ -34,13 +34,30 @@ def _nograd(name, fn):
 
 def _expand_reduced(g, shape, axis, keepdims):
     """Reshape a reduction's output gradient so it broadcasts against ``shape``."""
-    if axis is None:
-        return np.reshape(g, (1,) * len(shape)) if not keepdims else g
     if keepdims:
         return g
+    g = np.asarray(g)
+    if axis is None:
+        return g.reshape((1,) * len(shape))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    axes = tuple(a % len(shape) for a in axes)
-    return np.expand_dims(g, axes)
+    n = len(shape)
+    axes = {a % n for a in axes}
+    return g.reshape(tuple(1 if i in axes else d for i, d in enumerate(shape)))
+
+
+# NumPy's reductions without the Python layer of np.sum/np.max (the same C loops, so the
+# same numbers): a few microseconds less per call, which matters on small arrays.
+
+def rsum(x, axis=None, keepdims=False):
+    if type(x) is np.ndarray and x.ndim:
+        return np.add.reduce(x, axis, None, None, keepdims)
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+def rmax(x, axis=None, keepdims=False):
+    if type(x) is np.ndarray and x.ndim:
+        return np.maximum.reduce(x, axis, None, None, keepdims)
+    return np.max(x, axis=axis, keepdims=keepdims)
 
 
 def _axis_size(shape, axis):

@@ -497,6 +497,9 @@ class Optimizer:
         # Changing a hyperparameter (``opt.beta_1 = 0.8``) invalidates the cast constants.
         if not name.startswith("_"):
             object.__setattr__(self, "_const_cache", {})
+            if name not in ("learning_rate", "lr"):  # (read at every step anyway)
+                version = self.__dict__.get("_config_version", 0) + 1
+                object.__setattr__(self, "_config_version", version)
         object.__setattr__(self, name, value)
 
     def _grad_buffer(self, seg) -> np.ndarray:
@@ -709,8 +712,11 @@ class Optimizer:
         ``grads`` follow the order of the variables it was built with.
         """
         if hooks.active() is not None and hooks.has_traced(grads):
-            # A traced step: the update is one host step of the plan, replayed as it is.
-            hooks.host(self.apply, list(grads), trainable_variables)
+            # A traced step: the update is one step of the plan, replayed on a flat gradient
+            # when the variables lie back to back in one buffer.
+            if trainable_variables is None:
+                trainable_variables = self._trainable_variables
+            hooks.host_update(self.apply, self.flat_update, list(grads), list(trainable_variables))
             return
         grads = list(grads)
         if not grads:
@@ -852,7 +858,11 @@ class Optimizer:
         decay = self._decay if self.weight_decay is not None else None
         segs = [seg]
 
+        version, apply_flat = self.__dict__.get("_config_version", 0), self.apply_flat
+
         def update(g):
+            if self._flat_segment is not seg or self.__dict__.get("_config_version", 0) != version:
+                return apply_flat(g)  # re-bound, or an option changed: the general path
             lr = lr_value()
             if lr.dtype != dtype:
                 lr = dtype.type(lr)
@@ -863,6 +873,20 @@ class Optimizer:
             iterations[()] = iterations.item() + 1
 
         return update
+
+    def flat_update(self, variables):
+        """The function the engine calls with one flat gradient per step, or ``None``.
+
+        Only for exactly the variables this optimizer was built with, in order
+        (the flat gradient is laid out like them). The lean update of
+        ``_flat_update_function`` when it applies (it checks on each call that
+        nothing it relies on changed, else takes the general path), otherwise
+        ``apply_flat``.
+        """
+        if not self.built or len(variables) != len(self._trainable_variables) or any(
+                a is not b for a, b in zip(variables, self._trainable_variables)):
+            return None
+        return self._flat_update_function() or self.apply_flat
 
     def _step(self, segs, grads, every_seg, used_vars):
         """One optimizer step over ``segs`` (see the module docstring for the order)."""

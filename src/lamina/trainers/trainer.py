@@ -295,7 +295,7 @@ class Trainer:
         The trainable variables are first laid out back to back in one buffer, so
         that the optimizer updates all of them in a few calls per step.
         """
-        from lamina.optimizers._layout import consolidate
+        from lamina.engine.layout import consolidate
 
         if force:
             self.__dict__["_compiled_step"] = None
@@ -437,6 +437,13 @@ class Trainer:
         )
         needs_batch_logs = getattr(cbs, "needs_batch_logs", True)
         calls_batch_begin = getattr(cbs, "needs_batch_begin", True)
+        # With no callback looking at single batches (a live progress bar only needs the
+        # logs of the batches it draws), the engine runs each epoch of in-memory data.
+        run_epoch = progress = None
+        if not calls_batch_begin and isinstance(train, data_module.ArrayData):
+            if not needs_batch_logs or getattr(cbs, "batch_logs_only_drawn", False):
+                run_epoch = getattr(step_fn, "run_batches", None)
+                progress = cbs if needs_batch_logs else None
         self.stop_training = False
         logs = {}
         cbs.on_train_begin()
@@ -448,7 +455,9 @@ class Trainer:
                 self.reset_metrics()
                 cbs.on_epoch_begin(epoch)
                 steps_done = None
-                for step, batch in enumerate(train.batches()):
+                if run_epoch is not None:  # the engine runs the whole epoch, batch by batch
+                    steps_done = self._run_epoch(run_epoch, train, interrupt, progress)
+                for step, batch in enumerate(() if steps_done is not None else train.batches()):
                     if calls_batch_begin:
                         cbs.on_train_batch_begin(step)
                     result = step_fn(batch)
@@ -483,6 +492,17 @@ class Trainer:
                     break
         cbs.on_train_end(logs)
         return self.history
+
+    def _run_epoch(self, run_batches, train, interrupt, progress):
+        """One epoch of in-memory data through the engine's batch loop; returns the batches run."""
+        x, y, sw = train.epoch_arrays()
+        rows = min(train.steps * train.batch_size, train.n)
+        observe = None
+        if progress is not None:
+            observe = (progress.would_draw_train_batch,
+                       lambda i: progress.on_train_batch_end(i, self.get_metrics_result()))
+        return run_batches(((x, y, sw),), train.batch_size, rows,
+                           lambda: interrupt.requested or self.stop_training, observe)
 
     def _batch_logs(self, result) -> dict:
         """A step's result as the logs callbacks get (Keras keeps the metrics' names and order)."""
