@@ -124,7 +124,7 @@ def has_traced(structure) -> bool:
     return False
 
 
-def host(fn, *args, effect=True, **kwargs):
+def host(fn, *args, effect=True, defer=None, **kwargs):
     """Call ``fn(*args, **kwargs)``, recorded as one opaque step while tracing.
 
     Tensors in the arguments (nested in lists, tuples and dicts) reach ``fn``
@@ -133,11 +133,19 @@ def host(fn, *args, effect=True, **kwargs):
     function, which the engine may skip when its result is unused. ``fn``
     must be a module-level function or a bound method (the engine compares
     two traces of a step by it), not a lambda made per call.
+
+    ``defer``: the call only accumulates its arguments (a metric update, a
+    check of labels), so the engine's epoch loop may make it later, for a
+    block of batches at once. ``True``: the engine then calls ``fn`` once per
+    batch; a function ``block(n_batches, *args, **kwargs)``: the engine calls
+    it once with each array argument stacked over the block's batches (per
+    sample arrays row after row, one value per batch as a leading axis); it
+    returns whether it did the work (if not, one call per batch follows).
     """
     rec = _state.current
     if rec is None:
         return fn(*args, **kwargs)
-    return rec.host(fn, args, kwargs, effect)
+    return rec.host(fn, args, kwargs, effect, defer)
 
 
 def host_update(fn, flat, grads, variables):

@@ -27,15 +27,23 @@ class Primitive:
     ``view`` marks primitives whose output may share memory with an input
     (reshape, transpose, indexing): their results are copied when an input is
     a variable, so a tensor taken from a variable never changes afterwards.
+
+    ``vjp_into(g, saved, needs, outs)``, where a primitive has it, is ``vjp``
+    writing the gradients of the inputs that have an array in ``outs`` into
+    those arrays (the engine's flat gradient buffer), the same numbers.
+    ``fwd_saved(*arrays, **params)``, where it has it, computes only what
+    ``fwd`` saves (for a traced step that needs the gradient but not the value).
     """
 
-    __slots__ = ("name", "fwd", "vjp", "view")
+    __slots__ = ("name", "fwd", "vjp", "view", "vjp_into", "fwd_saved")
 
-    def __init__(self, name, fwd, vjp, view=False):
+    def __init__(self, name, fwd, vjp, view=False, vjp_into=None, fwd_saved=None):
         self.name = name
         self.fwd = fwd
         self.vjp = vjp
         self.view = view
+        self.vjp_into = vjp_into
+        self.fwd_saved = fwd_saved
 
     def __repr__(self):
         return f"<Primitive {self.name}>"
@@ -122,6 +130,19 @@ def _no_gradient(g, saved, needs):
 
 
 STOP_GRADIENT = Primitive("stop_gradient", _identity_fwd, _no_gradient)
+
+
+def unbroadcast_into(grad: np.ndarray, shape: tuple, out: np.ndarray) -> np.ndarray:
+    """``unbroadcast`` writing its result into ``out`` (an array of ``shape``)."""
+    if grad.shape == shape:
+        np.copyto(out, grad)
+        return out
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
+    np.add.reduce(grad, axes, None, out.reshape(tuple(n for i, n in enumerate(shape)
+                                                     if extra + i not in axes)))
+    return out
 
 
 def stop_gradient(x) -> Tensor:

@@ -18,6 +18,7 @@ import functools
 
 import numpy as np
 
+from lamina.autodiff.tape import unbroadcast, unbroadcast_into
 from lamina.autodiff.tensor import Tensor, raw_value
 from lamina.engine.layout import flat_view
 from lamina.engine.trace import flatten, host_result, unflatten
@@ -87,32 +88,97 @@ def _host_call(i, step, ns) -> str:
     return f"{targets}= O{i}({call})  # {step.name}"
 
 
-def _update_lines(i, step, ns) -> list:
-    """A gradient update: the gradients into one flat buffer, then one call (see hooks)."""
-    fn, (flat, variables) = step.fn, step.params
+def _flat_updates(plan, ns) -> dict:
+    """Plan the gradient updates that can run on one flat buffer (see ``hooks.host_update``).
+
+    Returns ``{step index: (update function, destination view per gradient)}``
+    and sets ``ns["D<slot>"]``, the view of the flat gradient where the step that
+    computes that gradient writes it (when it can: a VJP with ``vjp_into``, or
+    the reduction that undoes broadcasting) so no copy is needed.
+    """
+    uses: dict = {}
+    producers: dict = {}
+    for step in plan.steps:
+        for s in step.ins:
+            uses[s] = uses.get(s, 0) + 1
+        for s in step.outs:
+            producers[s] = step
+    updates = {}
+    for i, step in enumerate(plan.steps):
+        if step.kind != "update":
+            continue
+        flat, variables = step.params
+        arrays = [raw_value(v) for v in variables]
+        whole = flat_view(arrays) if arrays else None
+        update = flat(list(variables)) if whole is not None and flat is not None else None
+        if update is None:
+            continue
+        buffer = np.empty(whole.size, whole.dtype)
+        views, offset = [], 0
+        for a in arrays:
+            views.append(buffer[offset:offset + a.size].reshape(a.shape))
+            offset += a.size
+        ns[f"G{i}"] = buffer
+        for slot, view, a in zip(step.ins, views, arrays):
+            producer = producers.get(slot)
+            if uses.get(slot) != 1 or producer is None or plan.meta is None:
+                continue
+            shapes, dtypes = plan.meta
+            if shapes[slot] != a.shape or dtypes[slot] != a.dtype:
+                continue
+            if (producer.kind == "vjp" and producer.fn.vjp_into is not None) or (
+                    producer.kind == "call" and producer.fn is unbroadcast):
+                ns[f"D{slot}"] = view
+        updates[i] = (update, views)
+    return updates
+
+
+def _update_lines(i, step, ns, updates, var_slots) -> list:
+    """A gradient update: the gradients in one flat buffer, then one call (see hooks)."""
+    fn, variables = step.fn, step.params[1]
     ns[f"U{i}"] = fn
     ns[f"W{i}"] = list(variables)
     grads = ", ".join(f"T(t{s})" for s in step.ins)
     fallback = f"U{i}([{grads}], W{i})  # {step.name}"
-    arrays = [raw_value(v) for v in variables]
-    whole = flat_view(arrays) if arrays else None
-    update = flat(list(variables)) if whole is not None and flat is not None else None
-    if update is None:
+    if i not in updates:
         return [fallback]
+    update, views = updates[i]
     # While the variables keep these arrays (the optimizer laid them out back to back),
-    # one concatenation fills the flat gradient and one call updates them all.
-    ns[f"G{i}"] = np.empty(whole.size, whole.dtype)
+    # the gradients are in one flat buffer and one call updates all of them.
     ns[f"F{i}"] = update
     guard = []
-    for j, (v, a) in enumerate(zip(variables, arrays)):
-        ns[f"V{i}_{j}"], ns[f"A{i}_{j}"] = v, a
-        guard.append(f"raw(V{i}_{j}) is A{i}_{j}")
-    parts = "".join(f"t{s}.reshape(-1), " for s in step.ins)
-    return [f"if {' and '.join(guard)}:",
-            f"    np.concatenate(({parts}), out=G{i}, casting='same_kind')",
-            f"    F{i}(G{i})  # {step.name}",
-            "else:",
-            f"    {fallback}"]
+    for j, (v, slot) in enumerate(zip(variables, var_slots)):
+        ns[f"A{i}_{j}"] = raw_value(v)
+        if slot is not None:  # read at the start of the step
+            guard.append(f"t{slot} is A{i}_{j}")
+        else:
+            ns[f"V{i}_{j}"] = v
+            guard.append(f"raw(V{i}_{j}) is A{i}_{j}")
+    missing = [(j, s) for j, s in enumerate(step.ins) if f"D{s}" not in ns]
+    fill = []
+    if len(missing) > 2:
+        parts = "".join(f"t{s}.reshape(-1), " for s in step.ins)
+        fill = [f"    np.concatenate(({parts}), out=G{i}, casting='same_kind')"]
+    else:
+        for j, s in missing:
+            ns[f"G{i}_{j}"] = views[j]
+            fill.append(f"    np.copyto(G{i}_{j}, t{s}, casting='same_kind')")
+    return [f"if {' and '.join(guard)}:", *fill, f"    F{i}(G{i})  # {step.name}",
+            "else:", f"    {fallback}"]
+
+
+def _leading_sum(step, plan):
+    """The axes to sum when ``unbroadcast`` only removes leading axes (static shapes), else None."""
+    if step.fn is not unbroadcast or plan.meta is None:
+        return None
+    shape_in = plan.meta[0][step.ins[0]]
+    (target,) = step.params
+    if shape_in is None:
+        return None
+    extra = len(shape_in) - len(target)
+    if extra <= 0 or tuple(shape_in[extra:]) != tuple(target):
+        return None
+    return tuple(range(extra))
 
 
 def _host_outputs(out_is_slot, result):
@@ -125,10 +191,13 @@ def compile_plan(plan, name="step") -> CompiledPlan:
     ns = {"np": np, "raw": raw_value, "T": Tensor, "R": host_result}
     lines = []
     used = plan.used_slots()
+    updates = _flat_updates(plan, ns)
+    slot_of_var = {}
     for slot, kind in enumerate(plan.kinds):
         if slot not in used:
             continue
         if kind == "var":
+            slot_of_var[id(plan.values[slot])] = slot
             ns[f"V{slot}"] = plan.values[slot]
             lines.append(f"t{slot} = raw(V{slot})")
         elif kind == "const":
@@ -144,6 +213,11 @@ def compile_plan(plan, name="step") -> CompiledPlan:
             ns[f"F{i}"] = fn
             out, saved = step.outs
             as_array, copy, _ = step.extra
+            if saved in used and out not in used and step.fn.fwd_saved is not None:
+                fs = step.fn.fwd_saved
+                ns[f"F{i}"] = functools.partial(fs, **step.params) if step.params else fs
+                lines.append(f"t{saved} = F{i}({args})  # {step.fn.name} (for the gradient)")
+                continue
             if saved in used:
                 lines.append(f"t{out}, t{saved} = F{i}({args})  # {step.fn.name}")
             else:
@@ -154,9 +228,25 @@ def compile_plan(plan, name="step") -> CompiledPlan:
                 lines.append(f"t{out} = t{out}.copy()")
         elif kind == "vjp":
             needs, positions, converted = step.extra
-            ns[f"F{i}"] = step.fn.vjp
             ns[f"N{i}"] = needs
-            lines.append(f"_r = F{i}({args}, N{i})  # {step.fn.name} backward")
+            into = [ns.get(f"D{slot}") for slot in step.outs]
+            if any(d is not None for d in into):  # gradients written into the flat buffer
+                outs = [None] * len(needs)
+                for pos, d in zip(positions, into):
+                    outs[pos] = d
+                ns[f"F{i}"] = step.fn.vjp_into
+                ns[f"O{i}"] = tuple(outs)
+                lines.append(f"_r = F{i}({args}, N{i}, O{i})  # {step.fn.name} backward")
+            else:
+                ns[f"F{i}"] = step.fn.vjp
+                lines.append(f"_r = F{i}({args}, N{i})  # {step.fn.name} backward")
+            if not any(converted) and len(needs) <= 3:
+                # one unpacking of the gradients (``_`` for those not needed)
+                names = ["_"] * len(needs)
+                for pos, slot in zip(positions, step.outs):
+                    names[pos] = f"t{slot}"
+                lines[-1] = lines[-1].replace("_r = ", f"{', '.join(names)}, = ", 1)
+                continue
             for pos, slot, conv in zip(positions, step.outs, converted):
                 lines.append(f"t{slot} = np.asarray(_r[{pos}])" if conv else
                              f"t{slot} = _r[{pos}]")
@@ -167,7 +257,17 @@ def compile_plan(plan, name="step") -> CompiledPlan:
                 ns[f"S{i}_{j}"] = value
                 static.append(f"S{i}_{j}")
             name = getattr(step.fn, "__name__", "call")
-            lines.append(f"t{step.outs[0]} = F{i}({', '.join([args] + static)})  # {name}")
+            out = step.outs[0]
+            lead = _leading_sum(step, plan)
+            if lead is not None:  # undoing broadcasting over leading axes: one reduction
+                ns[f"X{i}"] = lead
+                target = f"D{out}" if f"D{out}" in ns else "None"
+                lines.append(f"t{out} = np.add.reduce({args}, X{i}, None, {target})  # {name}")
+                continue
+            if f"D{out}" in ns:  # the reduction writes into the flat gradient
+                ns[f"F{i}"] = unbroadcast_into
+                static.append(f"D{out}")
+            lines.append(f"t{out} = F{i}({', '.join([args] + static)})  # {name}")
         elif kind == "assign":
             var_slot, value_slot = step.ins
             ns[f"A{i}"] = step.fn.write_array
@@ -175,7 +275,8 @@ def compile_plan(plan, name="step") -> CompiledPlan:
         elif kind == "host":
             lines.append(_host_call(i, step, ns))
         elif kind == "update":
-            lines.extend(_update_lines(i, step, ns))
+            var_slots = [slot_of_var.get(id(v)) for v in step.params[1]]
+            lines.extend(_update_lines(i, step, ns, updates, var_slots))
         else:  # pragma: no cover - every kind is listed above
             raise ValueError(f"unknown step kind {kind!r}")
 

@@ -44,13 +44,23 @@ def _log(message: str) -> None:
 class _Entry:
     """What the function knows about one signature."""
 
-    __slots__ = ("plans", "compiled", "plan", "_effects")
+    __slots__ = ("plans", "compiled", "plan", "_effects", "_deferred")
 
     def __init__(self):
         self.plans = []  # the traces so far (while not yet trusted)
         self.compiled = None  # CompiledPlan, once two traces agreed
         self.plan = None  # the trusted plan
         self._effects = None
+        self._deferred = False  # not looked at yet
+
+    def deferred(self, batch_size, name):
+        """The effects-only plan split for deferral in an epoch loop (``defer.py``), or ``None``."""
+        if self._deferred is False:
+            from lamina.engine.defer import plan_deferral
+
+            self._deferred = plan_deferral(self.plan.prune(keep_outputs=False), batch_size,
+                                           name)
+        return self._deferred
 
     def effects_only(self, name):
         """The plan without what only its returned values need (run when nobody reads them)."""
@@ -156,6 +166,12 @@ class Function:
         from lamina.engine.loop import run_batches
 
         return run_batches(self, args, batch_size, rows, should_stop, observe)
+
+    def _deferred_for(self, key, batch_size):
+        entry = self._entries.get(key)
+        if entry is None or entry.compiled is None:
+            return None
+        return entry.deferred(batch_size, _identifier(self.name) + "_deferred")
 
     def _effects_for(self, key):
         entry = self._entries.get(key)

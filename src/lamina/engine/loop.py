@@ -4,7 +4,10 @@
 batches. Each batch is a slice of every array; the batch size (and so the
 signature) changes at most once, at the last batch, so the compiled plan is
 looked up once per size, and each batch costs the slices and one call of
-the generated code.
+the generated code. When the step's bookkeeping can wait (``defer.py``), the
+batches of the usual size stash what it needs, and it is done once per block
+of batches, before anything else could look at it: a batch of another size,
+a progress bar's redraw, or the end of the loop.
 """
 
 from __future__ import annotations
@@ -17,33 +20,79 @@ from lamina.engine.trace import flatten, unflatten
 __all__ = ["run_batches"]
 
 
+class _Block:
+    """The batches of the usual size whose deferred bookkeeping is still to be done."""
+
+    def __init__(self, deferred, arrays):
+        self.deferred = deferred
+        self.buffers = deferred.buffers()
+        self.arrays = arrays  # the step's array inputs over the epoch
+        self.start = 0  # the block's first row
+        self.count = 0  # batches stashed
+
+    def keep(self, lo, results):
+        if self.count == 0:
+            self.start = lo
+        self.deferred.keep(self.buffers, self.count, results)
+        self.count += 1
+        if self.count == self.deferred.block_batches:
+            self.flush()
+
+    def flush(self):
+        if not self.count:
+            return
+        n, self.count = self.count, 0
+        rows = slice(self.start, self.start + n * self.deferred.batch_size)
+        self.deferred.flush(self.buffers, n, [a[rows] for a in self.arrays])
+
+
 def run_batches(function, args, batch_size, rows, should_stop=None, observe=None) -> int:
     leaves, template = flatten(args)
     is_array = [isinstance(leaf, (np.ndarray, Tensor)) for leaf in leaves]
     leaves = [raw_value(leaf) if isinstance(leaf, Tensor) else leaf for leaf in leaves]
     positions = [i for i, a in enumerate(is_array) if a]
+    arrays = [leaves[i] for i in positions]
     wants, notify = observe if observe is not None else (None, None)
-    plans: dict = {}  # rows in the batch -> compiled plan (or None: not compiled yet)
+    plans: dict = {}  # rows in the batch -> (run, block or None), once compiled
+    block = None
     done = 0
-    for lo in range(0, rows, batch_size):
-        hi = min(lo + batch_size, rows)
-        n = hi - lo
-        sliced = [leaf[lo:hi] if a else leaf for leaf, a in zip(leaves, is_array)]
-        run = plans.get(n)
-        if run is None:
-            call_args = unflatten(template, sliced)
-            key = function.signature(call_args)[0]
-            compiled = function._effects_for(key)
-            if compiled is None:
-                function(*call_args)  # traced (or eager): this batch runs now
-            else:
-                run = plans[n] = compiled.run
-                run(*[sliced[i] for i in positions])
-        else:
-            run(*[sliced[i] for i in positions])
-        done += 1
-        if wants is not None and wants(done - 1):
-            notify(done - 1)
-        if should_stop is not None and should_stop():
-            break
+    try:
+        for lo in range(0, rows, batch_size):
+            hi = min(lo + batch_size, rows)
+            n = hi - lo
+            sliced = [leaf[lo:hi] if a else leaf for leaf, a in zip(leaves, is_array)]
+            known = plans.get(n)
+            if known is None:
+                call_args = unflatten(template, sliced)
+                key = function.signature(call_args)[0]
+                deferred = function._deferred_for(key, n) if n == batch_size else None
+                if deferred is not None:
+                    block = _Block(deferred, arrays)
+                    known = plans[n] = (deferred.main.run, block)
+                else:
+                    compiled = function._effects_for(key)
+                    if compiled is not None:
+                        known = plans[n] = (compiled.run, None)
+                if known is None:
+                    if block is not None:
+                        block.flush()
+                    function(*call_args)  # traced (or eager): this batch runs now
+            if known is not None:
+                run, keep = known
+                if keep is None:
+                    if block is not None:
+                        block.flush()  # in order: the pending batches' bookkeeping first
+                    run(*[sliced[i] for i in positions])
+                else:
+                    keep.keep(lo, run(*[sliced[i] for i in positions]))
+            done += 1
+            if wants is not None and wants(done - 1):
+                if block is not None:
+                    block.flush()
+                notify(done - 1)
+            if should_stop is not None and should_stop():
+                break
+    finally:
+        if block is not None:
+            block.flush()
     return done

@@ -64,8 +64,9 @@ class Step:
 class Plan:
     """The operations of one traced step (see the module docstring)."""
 
-    def __init__(self, steps, kinds, values, inputs, outputs, template, problems):
+    def __init__(self, steps, kinds, values, inputs, outputs, template, problems, meta=None):
         self.steps = steps
+        self.meta = meta  # (shapes, dtypes): per slot, the array's shape and dtype at trace
         self.kinds = kinds
         self.values = values
         self.inputs = inputs
@@ -117,7 +118,7 @@ class Plan:
             live.update(s for kind, s in self.outputs if kind == "slot")
         kept = []
         for step in reversed(self.steps):
-            effect = step.kind in ("assign", "update") or (step.kind == "host" and step.extra)
+            effect = step.kind in ("assign", "update") or (step.kind == "host" and step.extra[0])
             if step.kind == "prim":
                 out, saved = step.outs
                 needed = out in live or saved in live
@@ -130,7 +131,7 @@ class Plan:
         outputs = self.outputs if keep_outputs else []
         template = self.template if keep_outputs else None
         return Plan(kept, self.kinds, self.values, self.inputs, outputs, template,
-                    self.problems)
+                    self.problems, self.meta)
 
     def fold_constants(self) -> Plan:
         """A plan in which every pure step whose inputs are all constants is computed now.
@@ -160,7 +161,8 @@ class Plan:
             for slot, value in zip(step.outs, results):
                 kinds[slot] = "const"
                 values[slot] = value
-        return Plan(kept, kinds, values, self.inputs, self.outputs, self.template, self.problems)
+        return Plan(kept, kinds, values, self.inputs, self.outputs, self.template, self.problems,
+                    self.meta)
 
     def used_slots(self) -> set:
         used = set()

@@ -57,20 +57,35 @@ class Recorder:
         self.steps: list[Step] = []
         self.kinds: list = []  # per slot: "input", "var", "const" or "op"
         self.values: list = []  # per slot: the object (input index, Variable, constant value)
+        self.shapes: list = []  # per slot: the array's shape at trace (None if not an array)
+        self.dtypes: list = []  # per slot: the array's dtype at trace (None if not an array)
         self._by_id: dict = {}  # id(array or variable) -> slot, for arrays the tape passes around
         self._alive: list = []  # keeps those arrays alive so their ids stay unique
         self._saved: dict = {}  # slot of a primitive's output -> slot of what it saved
         self.problems: list[str] = []
 
     # -- slots ----------------------------------------------------------------------
-    def _new_slot(self, kind, value) -> int:
+    def _new_slot(self, kind, value, array=None) -> int:
         self.kinds.append(kind)
         self.values.append(value)
+        if array is None and kind in ("const", "var"):
+            array = value
+        if isinstance(array, Tensor):
+            array = raw_value(array)
+        if isinstance(array, (np.ndarray, np.generic)):
+            self.shapes.append(array.shape)
+            self.dtypes.append(array.dtype)
+        elif isinstance(array, (int, float)) and not isinstance(array, bool):
+            self.shapes.append(())
+            self.dtypes.append(None)
+        else:
+            self.shapes.append(None)
+            self.dtypes.append(None)
         return len(self.kinds) - 1
 
     def input(self, array) -> Tensor:
         """A ``Traced`` tensor for one input array of the step."""
-        slot = self._new_slot("input", None)
+        slot = self._new_slot("input", None, array)
         t = hooks.Traced(array, None, slot, self)
         self._remember(array, slot)
         return t
@@ -110,7 +125,7 @@ class Recorder:
         return slot
 
     def _output(self, array) -> int:
-        slot = self._new_slot("op", None)
+        slot = self._new_slot("op", None, array)
         self._remember(array, slot)
         return slot
 
@@ -204,7 +219,7 @@ class Recorder:
         _, var_slot = self._slot_of(variable)
         self.steps.append(Step("assign", variable, mode, (var_slot, slot), (), None))
 
-    def host(self, fn, args, kwargs, effect):
+    def host(self, fn, args, kwargs, effect, defer=None):
         leaves, template = _flatten((args, kwargs))
         slots, live = [], []
         for leaf in leaves:
@@ -231,7 +246,7 @@ class Recorder:
             "host", fn, (template, tuple(s if not f else None for s, f in zip(slots, live)),
                          tuple(live), out_template, tuple(s is not None for s in out_slots)),
             tuple(s for s, f in zip(slots, live) if f),
-            tuple(s for s in out_slots if s is not None), effect))
+            tuple(s for s in out_slots if s is not None), (effect, defer)))
         return _unflatten(out_template, wrapped)
 
     def update(self, fn, flat, grads, variables):
@@ -240,7 +255,7 @@ class Recorder:
         variables = list(variables)
         if len(grads) != len(variables) or not all(
                 isinstance(g, hooks.Traced) and g._rec is self for g in grads):
-            return self.host(fn, (grads, variables), {}, True)
+            return self.host(fn, (grads, variables), {}, True, None)
         with hooks.paused():
             fn(grads, variables)
         self.steps.append(Step("update", fn, (flat, tuple(variables)),
@@ -279,7 +294,7 @@ class Recorder:
             else:
                 outputs.append(("const", leaf))
         return Plan(self.steps, self.kinds, self.values, input_slots, outputs, template,
-                    list(self.problems))
+                    list(self.problems), (self.shapes, self.dtypes))
 
 
 _STATIC = (int, float, bool, str, type(None), np.dtype)

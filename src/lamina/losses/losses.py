@@ -507,7 +507,12 @@ def _check_class_ids(y_true, y_pred, axis):
             f"{tuple(y_pred.shape)}. Got y_true.shape={labels_shape}.{hint}"
         )
     # The values are checked on every batch (a host step when traced: it reads them).
-    hooks.host(_check_class_range, y_true, int(y_pred.shape[axis]))
+    hooks.host(_check_class_range, y_true, int(y_pred.shape[axis]), defer=_check_block)
+
+
+def _check_block(n_batches, y_true, num_classes):
+    _check_class_range(y_true, num_classes)  # (the labels of several batches, stacked)
+    return True
 
 
 def _check_class_range(y_true, num_classes):

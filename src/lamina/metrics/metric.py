@@ -125,18 +125,26 @@ def _initial_value(initializer, shape, dtype):
     return np.asarray(initializers.get(initializer)(shape, dtype=dtype), dtype=dtype)
 
 
-def _recorded(method, effect):
+def _recorded(method, effect, block=None):
     """Wrap a metric method so that a traced step records each call as one host step.
 
     Metrics compute on NumPy arrays, outside the plan of primitives; the engine
-    replays the call itself, with that step's arrays.
+    replays the call itself, with that step's arrays. An update only adds to
+    the state, so the engine's epoch loop may defer it and make a block of
+    batches' updates at once: with ``block`` (``_update_block`` of the class
+    that defines this ``update_state``) in one call, else one call per batch.
     """
+    defer = None
+    if method.__name__ == "update_state":
+        defer = True
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         if hooks.active() is None:
             return method(self, *args, **kwargs)
-        return hooks.host(types.MethodType(method, self), *args, effect=effect, **kwargs)
+        how = types.MethodType(block, self) if block is not None else defer
+        return hooks.host(types.MethodType(method, self), *args, effect=effect, defer=how,
+                          **kwargs)
 
     wrapper._lamina_recorded = True
     return wrapper
@@ -171,7 +179,8 @@ class Metric:
         for name, effect in (("update_state", True), ("result", False), ("reset_state", True)):
             method = cls.__dict__.get(name)
             if method is not None and not getattr(method, "_lamina_recorded", False):
-                setattr(cls, name, _recorded(method, effect))
+                block = cls.__dict__.get("_update_block") if name == "update_state" else None
+                setattr(cls, name, _recorded(method, effect, block))
 
     def __init__(self, dtype=None, name=None):
         self.name = name or naming.uniquify(naming.to_snake_case(type(self).__name__))

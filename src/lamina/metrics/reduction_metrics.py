@@ -185,6 +185,28 @@ class Mean(Metric):
         else:
             count[0] += values.shape[0] if values.ndim else 1
 
+    def _update_block(self, n_batches, values, sample_weight=None):
+        """``update_state`` for ``n_batches`` batches at once (the engine's deferred updates).
+
+        One value per batch (a loss, weighted by a number such as the batch
+        size) is added batch after batch with ``_add_batches``: the rounding of
+        one update per batch. Returns ``False`` for anything else: the engine
+        then makes one update per batch.
+        """
+        values = as_array(values)
+        dtype = self._np_dtype
+        if values.shape == (n_batches,) and (
+                sample_weight is None or isinstance(sample_weight, (int, float, np.generic))):
+            if values.dtype != dtype:
+                values = values.astype(dtype)
+            if sample_weight is None:
+                self._add_batches(values, np.ones(n_batches, dtype))
+            else:
+                weight = dtype.type(sample_weight)
+                self._add_batches(values * weight, np.full(n_batches, weight, dtype))
+            return True
+        return False  # the engine then makes one update per batch
+
     def _add_batches(self, totals, counts) -> None:
         """Add per-batch ``totals`` and ``counts``, one batch after the other.
 
@@ -203,6 +225,11 @@ class Mean(Metric):
         if count == 0:
             return Tensor(np.zeros((), self._np_dtype))
         return Tensor(np.asarray(self._total[0] / count))
+
+
+def _is_lamina(fn) -> bool:
+    module = getattr(fn, "__module__", None) or type(fn).__module__
+    return module.startswith("lamina.")
 
 
 def _is_loss(fn) -> bool:
@@ -265,6 +292,30 @@ class MeanMetricWrapper(Mean):
                 sample_weight = _apply_loss_mask(values, sample_weight, self._np_dtype)
             values = as_array(values)
         self._accumulate(values, sample_weight)
+
+    def _update_block(self, n_batches, y_true, y_pred, sample_weight=None):
+        """``update_state`` for ``n_batches`` equal batches stacked row after row.
+
+        Without weights, lamina's own metric functions (one value per sample,
+        each row on its own) run once on all the rows; the values are summed per
+        batch and added batch after batch, as ``update_state`` would. Returns
+        ``False`` for other functions and for weights: the engine then makes one
+        update per batch.
+        """
+        y_true, y_pred = as_array(y_true), as_array(y_pred)
+        rows = y_pred.shape[0]
+        if sample_weight is None and rows % n_batches == 0 and _is_lamina(self._fn) and \
+                y_true.shape[:1] == (rows,):
+            values = self._fn(y_true, y_pred, **self._fn_kwargs)
+            values = as_array(values) if not isinstance(values, np.ndarray) else values
+            if values.shape == (rows,) or values.shape == (rows, 1):
+                values = values.reshape(n_batches, rows // n_batches)
+                if values.dtype != np.bool_ and values.dtype != self._np_dtype:
+                    values = values.astype(self._np_dtype)
+                sums = np.add.reduce(values, 1)  # each batch as update_state sums it
+                self._add_batches(sums, np.full(n_batches, rows // n_batches))
+                return True
+        return False
 
     def get_config(self) -> dict:
         """``name``, ``dtype``, the serialized ``fn`` and ``fn``'s keyword arguments."""

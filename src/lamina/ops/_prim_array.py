@@ -143,6 +143,8 @@ PAD = _def("pad", _pad_fwd, _pad_vjp)
 
 
 def _matmul_fwd(a, b):
+    if np.ndim(a) == 2 and np.ndim(b) == 2:
+        return np.dot(a, b), (a, b)
     return np.matmul(a, b), (a, b)
 
 
@@ -166,6 +168,8 @@ def _matmul_vjp(g, s, n):
             gb = np.matmul(np.swapaxes(a, -1, -2), g[..., None])[..., 0]
             gb = gb.reshape(-1, b.shape[0]).sum(0) if gb.ndim > 1 else gb
         return ga, gb
+    if a.ndim == 2 and b.ndim == 2:
+        return (np.dot(g, b.T) if n[0] else None, np.dot(a.T, g) if n[1] else None)
     if n[0]:
         ga = np.matmul(g, np.swapaxes(b, -1, -2))
     if n[1]:
@@ -177,47 +181,112 @@ def _matmul_vjp(g, s, n):
     return ga, gb
 
 
-MATMUL = _def("matmul", _matmul_fwd, _matmul_vjp)
+def _matmul_vjp_into(g, s, n, outs):
+    a, b = s
+    if not (np.ndim(a) == 2 and np.ndim(b) == 2):
+        grads = _matmul_vjp(g, s, n)
+    else:
+        grads = []
+        for i, (need, out) in enumerate(zip(n, outs)):
+            if not need:
+                grads.append(None)
+                continue
+            left, right = (g, b.T) if i == 0 else (a.T, g)
+            if out is not None and left.dtype == right.dtype == out.dtype:
+                grads.append(np.dot(left, right, out))
+            else:
+                grads.append(np.dot(left, right))
+    result = []
+    for grad, out in zip(grads, outs):
+        if out is not None and grad is not None and grad is not out:
+            np.copyto(out, grad)
+            grad = out
+        result.append(grad)
+    return tuple(result)
 
+
+MATMUL = _def("matmul", _matmul_fwd, _matmul_vjp)
+MATMUL.vjp_into = _matmul_vjp_into
+
+
+# np.dot on two 2-D arrays: the same BLAS product as np.matmul, with less call overhead.
 
 def _dense_fwd(x, kernel, bias):
-    out = np.matmul(x, kernel)
+    out = np.dot(x, kernel) if x.ndim == 2 and kernel.ndim == 2 else np.matmul(x, kernel)
     out += bias
     return out, (x, kernel)
 
 
 def _dense_vjp(g, s, n):
+    return _dense_vjp_into(g, s, n, (None, None, None))
+
+
+def _dense_vjp_into(g, s, n, outs):
     # Fused x @ kernel + bias, for speed: one node per Dense layer instead of two.
     x, kernel = s
-    gx = np.matmul(g, kernel.T) if n[0] else None
-    gk = None
+    gx = gk = gb = None
+    if n[0]:
+        gx = np.dot(g, kernel.T) if g.ndim == 2 else np.matmul(g, kernel.T)
     if n[1]:
-        if x.ndim == 2:
-            gk = x.T @ g
+        x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
+        out = outs[1]
+        if out is not None and x2.dtype == g2.dtype == out.dtype:
+            gk = np.dot(x2.T, g2, out)
         else:
-            gk = x.reshape(-1, x.shape[-1]).T @ g.reshape(-1, g.shape[-1])
-    gb = g.sum(axis=tuple(range(g.ndim - 1))) if n[2] else None
+            gk = np.dot(x2.T, g2)
+            if out is not None:
+                np.copyto(out, gk)
+                gk = out
+    if n[2]:
+        axes = tuple(range(g.ndim - 1))
+        out = outs[2]
+        gb = np.add.reduce(g, axes, None, out) if out is not None and out.dtype == g.dtype \
+            else np.add.reduce(g, axes)
+        if out is not None and gb is not out:
+            np.copyto(out, gb)
+            gb = out
     return gx, gk, gb
 
 
 DENSE = _def("dense", _dense_fwd, _dense_vjp)
+DENSE.vjp_into = _dense_vjp_into
 
 
 # Cross-entropy from logits, fused for numerical stability (log of softmax
 # computed once, no probabilities clipped).
 
 
-def _sparse_xent_logits_fwd(logits, labels, axis=-1):
+def _sparse_xent_saved(logits, labels, axis=-1):
     shifted = logits - rmax(logits, axis, True)
     logz = np.log(rsum(np.exp(shifted), axis, True))
     logp = shifted - logz
     labels = np.asarray(labels, dtype=np.intp)
     if logp.ndim == 2 and axis in (-1, 1):  # the common case: one fancy index
-        rows = np.arange(logp.shape[0])
-        return -logp[rows, labels], (logp, (rows, labels), axis)
-    idx = np.expand_dims(labels, axis)
-    out = -np.take_along_axis(logp, idx, axis=axis)
-    return np.squeeze(out, axis=axis), (logp, idx, axis)
+        return logp, (_rows(logp.shape[0]), labels), axis
+    return logp, np.expand_dims(labels, axis), axis
+
+
+_ROWS: dict = {}
+
+
+def _rows(n):
+    """``np.arange(n)``, kept for the few batch sizes a model sees (read-only)."""
+    rows = _ROWS.get(n)
+    if rows is None:
+        if len(_ROWS) > 16:
+            _ROWS.clear()
+        rows = _ROWS[n] = np.arange(n)
+        rows.flags.writeable = False
+    return rows
+
+
+def _sparse_xent_logits_fwd(logits, labels, axis=-1):
+    saved = _sparse_xent_saved(logits, labels, axis)
+    logp, idx, axis = saved
+    if isinstance(idx, tuple):
+        return -logp[idx], saved
+    return np.squeeze(-np.take_along_axis(logp, idx, axis=axis), axis=axis), saved
 
 
 def _sparse_xent_logits_vjp(g, s, n):
@@ -237,6 +306,7 @@ def _sparse_xent_logits_vjp(g, s, n):
 SPARSE_XENT_LOGITS = _def(
     "sparse_softmax_cross_entropy", _sparse_xent_logits_fwd, _sparse_xent_logits_vjp
 )
+SPARSE_XENT_LOGITS.fwd_saved = _sparse_xent_saved
 
 
 def _xent_logits_fwd(labels, logits, axis=-1):
