@@ -124,11 +124,12 @@ def has_traced(structure) -> bool:
     return False
 
 
-def host(fn, *args, effect=True, defer=None, **kwargs):
+def host(fn, *args, effect=True, defer=None, arrays=False, **kwargs):
     """Call ``fn(*args, **kwargs)``, recorded as one opaque step while tracing.
 
     Tensors in the arguments (nested in lists, tuples and dicts) reach ``fn``
-    as tensors; at replay, as tensors holding that step's arrays. Array
+    as tensors; at replay, as tensors holding that step's arrays (as NumPy
+    arrays with ``arrays=True``, also while tracing). Array
     results come back as tensors of the trace. ``effect=False`` marks a pure
     function, which the engine may skip when its result is unused. ``fn``
     must be a module-level function or a bound method (the engine compares
@@ -145,7 +146,7 @@ def host(fn, *args, effect=True, defer=None, **kwargs):
     rec = _state.current
     if rec is None:
         return fn(*args, **kwargs)
-    return rec.host(fn, args, kwargs, effect, defer)
+    return rec.host(fn, args, kwargs, effect, defer, arrays)
 
 
 def host_update(fn, flat, grads, variables):

@@ -59,10 +59,12 @@ def _host_call(i, step, ns) -> str:
         ns[name] = value
         return name
 
+    wrap = "{}" if step.extra[2] else "T({})"  # arrays, or tensors, for the host function
+
     def expr(t):
         if t is None:
             value, is_live = next(leaves)
-            return f"T(t{next(slots)})" if is_live else const(value)
+            return wrap.format(f"t{next(slots)}") if is_live else const(value)
         kind = t[0]
         if kind == "list":
             return "[" + "".join(f"{expr(c)}, " for c in t[1]) + "]"

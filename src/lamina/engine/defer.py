@@ -198,7 +198,8 @@ def _call_deferred(step, get, n_batches, bs, env):
             if not f:
                 part.append(leaf)
             else:
-                part.append(Tensor(leaf[k * bs:(k + 1) * bs] if b else leaf[k]))
+                piece = leaf[k * bs:(k + 1) * bs] if b else leaf[k]
+                part.append(piece if step.extra[2] else Tensor(piece))
         args, kwargs = unflatten(template, part)
         step.fn(*args, **kwargs)
 

@@ -219,7 +219,7 @@ class Recorder:
         _, var_slot = self._slot_of(variable)
         self.steps.append(Step("assign", variable, mode, (var_slot, slot), (), None))
 
-    def host(self, fn, args, kwargs, effect, defer=None):
+    def host(self, fn, args, kwargs, effect, defer=None, arrays=False):
         leaves, template = _flatten((args, kwargs))
         slots, live = [], []
         for leaf in leaves:
@@ -229,6 +229,9 @@ class Recorder:
             else:
                 slots.append(leaf)  # a constant: kept as it is (variables by identity)
                 live.append(False)
+        if arrays:
+            args, kwargs = _unflatten(template, [raw_value(leaf) if f else leaf
+                                                 for leaf, f in zip(leaves, live)])
         with hooks.paused():
             result = fn(*args, **kwargs)
         out_leaves, out_template = _flatten(result)
@@ -246,7 +249,7 @@ class Recorder:
             "host", fn, (template, tuple(s if not f else None for s, f in zip(slots, live)),
                          tuple(live), out_template, tuple(s is not None for s in out_slots)),
             tuple(s for s, f in zip(slots, live) if f),
-            tuple(s for s in out_slots if s is not None), (effect, defer)))
+            tuple(s for s in out_slots if s is not None), (effect, defer, arrays)))
         return _unflatten(out_template, wrapped)
 
     def update(self, fn, flat, grads, variables):

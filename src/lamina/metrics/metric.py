@@ -129,7 +129,8 @@ def _recorded(method, effect, block=None):
     """Wrap a metric method so that a traced step records each call as one host step.
 
     Metrics compute on NumPy arrays, outside the plan of primitives; the engine
-    replays the call itself, with that step's arrays. An update only adds to
+    replays the call itself, with that step's arrays (as NumPy arrays: metrics
+    compute on arrays, tensors given to them are read). An update only adds to
     the state, so the engine's epoch loop may defer it and make a block of
     batches' updates at once: with ``block`` (``_update_block`` of the class
     that defines this ``update_state``) in one call, else one call per batch.
@@ -144,7 +145,7 @@ def _recorded(method, effect, block=None):
             return method(self, *args, **kwargs)
         how = types.MethodType(block, self) if block is not None else defer
         return hooks.host(types.MethodType(method, self), *args, effect=effect, defer=how,
-                          **kwargs)
+                          arrays=True, **kwargs)
 
     wrapper._lamina_recorded = True
     return wrapper

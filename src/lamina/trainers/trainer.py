@@ -229,7 +229,13 @@ class Trainer:
         return loss
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        """Update the compiled metrics for one batch and return their current values."""
+        """Update the compiled metrics for one batch and return their current values.
+
+        The metrics get NumPy arrays (when traced, the engine hands them the arrays).
+        """
+        if hooks.active() is None:
+            y, y_pred = _to_numpy(y), _to_numpy(y_pred)
+            sample_weight = None if sample_weight is None else _to_numpy(sample_weight)
         for metric, weighted in self._compile_metrics or []:
             metric.update_state(y, y_pred, sample_weight=sample_weight if weighted else None)
         return self.get_metrics_result()
@@ -545,7 +551,13 @@ class Trainer:
         if callbacks is not None:
             callbacks.on_test_begin()
         test_step = self._test_function()
-        for step, batch in enumerate(data.batches()):
+        run_batches = getattr(test_step, "run_batches", None)
+        batches = data.batches()
+        if run_batches is not None and not batch_hooks and isinstance(data, data_module.ArrayData):
+            x, y, sw = data.epoch_arrays()
+            run_batches(((x, y, sw),), data.batch_size, min(data.steps * data.batch_size, data.n))
+            batches = ()  # every batch ran, through the engine
+        for step, batch in enumerate(batches):
             if batch_hooks:
                 callbacks.on_test_batch_begin(step)
             result = test_step(batch)
