@@ -15,6 +15,10 @@ work row by row:
 * a *per-batch* value is one result per batch (a sum or mean over a batched
   value, and element-wise operations on it with constants).
 
+Row-wise operations on the step's inputs alone (casting the labels, making
+them one-hot rows, scaling the inputs by constants) are *hoisted*: the loop
+runs them once per block on the block's rows, and each step gets its slice.
+
 Per block, the loop keeps the batched and per-batch values that cross from
 the step into the sunk part (``stash``), then ``flush`` runs the sunk
 operations once on the stacked rows and hands the deferred calls their
@@ -45,7 +49,7 @@ _ELEMENTWISE = {
 }
 # Primitives that work along one axis of each row: per row when that axis is not the batch's.
 _ALONG_AXIS = {"softmax", "log_softmax", "sparse_softmax_cross_entropy", "softmax_cross_entropy",
-               "take_along_axis"}
+               "onehot_softmax_cross_entropy", "take_along_axis"}
 _REDUCTIONS = {"sum", "mean", "max", "min", "prod", "logsumexp", "argmax", "argmin", "all",
                "any", "count_nonzero"}
 _BATCH_REDUCTIONS = {"sum", "mean"}  # over a whole batch: per-batch, by segments
@@ -119,8 +123,10 @@ def _category(step, cats, shapes, batch_size):
 class Deferred:
     """A step split into ``main`` (each batch) and ``flush`` (each block; see the module)."""
 
-    def __init__(self, main, stash, inputs, sunk, hosts, values, batch_size, block_batches):
-        self.main = main  # CompiledPlan returning the stashed values
+    def __init__(self, main, stash, inputs, sunk, hosts, values, batch_size, block_batches,
+                 hoisted=()):
+        self.main = main  # CompiledPlan of (*inputs, *hoisted values) returning the stash
+        self.hoisted = hoisted  # [(step, how)] run on each block's inputs before its batches
         self.stash = stash  # [(slot, category, per-batch shape, dtype)], main's outputs in order
         self.inputs = inputs  # {slot: index among the step's array inputs}
         self.sunk = sunk  # [(step, how)] run on the block in flush
@@ -147,23 +153,39 @@ class Deferred:
             else:
                 buf[k] = value
 
-    def flush(self, buffers, n_batches, input_blocks):
+    def hoist(self, input_blocks) -> list:
+        """The hoisted values over a block's rows (``input_blocks``: the inputs over them)."""
+        env = {slot: input_blocks[index] for slot, index in self.inputs.items()}
+        self._run(self.hoisted, env, None)
+        return [env[step.outs[0]] for step, _ in self.hoisted]
+
+    def flush(self, buffers, n_batches, input_blocks, hoisted_blocks):
         """Run the sunk operations and the deferred calls for ``n_batches`` stashed batches.
 
-        ``input_blocks``: the step's array inputs over the block's rows.
+        ``input_blocks``: the step's array inputs over the block's rows;
+        ``hoisted_blocks``: the hoisted values over them.
         """
         bs = self.batch_size
+        rows = n_batches * bs
         env = {}
         for (slot, category, _, _), buf in zip(self.stash, buffers):
-            env[slot] = buf[:n_batches * (bs if category == BATCHED else 1)]
+            env[slot] = buf[:rows if category == BATCHED else n_batches]
         for slot, index in self.inputs.items():
             env[slot] = input_blocks[index]
+        for (step, _), value in zip(self.hoisted, hoisted_blocks):
+            env[step.outs[0]] = value[:rows]
+        self._run(self.sunk, env, n_batches)
+        get = self._getter(env)
+        for step in self.hosts:
+            _call_deferred(step, get, n_batches, bs, env)
+
+    def _getter(self, env):
         values = self.values
+        return lambda s: env[s] if s in env else values[s]
 
-        def get(s):
-            return env[s] if s in env else values[s]
-
-        for step, how in self.sunk:
+    def _run(self, steps, env, n_batches):
+        get = self._getter(env)
+        for step, how in steps:
             args = [get(s) for s in step.ins]
             if how in _BATCH_REDUCTIONS:
                 x = args[0].reshape(n_batches, -1)
@@ -176,8 +198,6 @@ class Deferred:
                 if not isinstance(out, np.ndarray):
                     out = np.asarray(out)
             env[step.outs[0]] = out
-        for step in self.hosts:
-            _call_deferred(step, get, n_batches, bs, env)
 
 
 def _call_deferred(step, get, n_batches, bs, env):
@@ -242,25 +262,34 @@ def plan_deferral(plan, batch_size, name) -> Deferred | None:
                 if shape and shape[0] == batch_size:
                     cats[s] = BATCHED
 
-    # Which host calls can wait: marked so, on batched/per-batch values, results unused, and
-    # no other host call of the same object stays in the step.
+    # Row-wise work on the inputs alone runs once per block (it needs no state of the step).
     uses: dict = {}
     for step in plan.steps:
         for s in step.ins:
             uses.setdefault(s, []).append(step)
+    early = set(input_index)
+    hoisted = []
+    for step in plan.steps:
+        if step.kind == "prim" and how.get(id(step)) in ("same", "reshape") and \
+                cats.get(step.outs[0]) == BATCHED and not uses.get(step.outs[1]) and \
+                all(s in early or cats.get(s) == CONSTANT for s in step.ins):
+            hoisted.append(step)
+            early.add(step.outs[0])
+    hoisted_ids = {id(step) for step in hoisted}
+
+    # Which host calls can wait: marked so, on batched/per-batch values, results unused, and
+    # no other host call of the same object stays in the step.
     deferred = []
     for step in plan.steps:
         if step.kind == "host" and step.extra[1] and not any(uses.get(s) for s in step.outs) \
                 and all(cats.get(s) in (BATCHED, PER_BATCH) for s in step.ins):
             deferred.append(step)
-    if not deferred:
-        return None
     owners = {_owner(step.fn) for step in deferred}
     for step in plan.steps:
         if step.kind == "host" and step not in deferred and _owner(step.fn) in owners:
             owners.discard(_owner(step.fn))
     deferred = [step for step in deferred if _owner(step.fn) in owners]
-    if not deferred:
+    if not deferred and not hoisted:
         return None
 
     # Sink what only the deferred calls (and other sunk steps) need.
@@ -269,7 +298,7 @@ def plan_deferral(plan, batch_size, name) -> Deferred | None:
     moved = {id(step) for step in deferred}
     shared = set()
     for step in reversed(plan.steps):
-        if step.kind != "prim" or id(step) not in how:
+        if step.kind != "prim" or id(step) not in how or id(step) in hoisted_ids:
             continue
         out, saved = step.outs
         consumers = uses.get(out, [])
@@ -282,7 +311,7 @@ def plan_deferral(plan, batch_size, name) -> Deferred | None:
             moved.add(id(step))
     sunk = [(step, how[id(step)]) for step in plan.steps
             if step.kind == "prim" and id(step) in moved]
-    made_in_flush = {step.outs[0] for step, _ in sunk}
+    made_in_flush = {step.outs[0] for step, _ in sunk} | {step.outs[0] for step in hoisted}
 
     # What crosses from the step into the flush: inputs (free), constants, or stashed.
     stash = []
@@ -296,8 +325,10 @@ def plan_deferral(plan, batch_size, name) -> Deferred | None:
             if cat not in (BATCHED, PER_BATCH) or shapes[s] is None:
                 return None
             stash.append(s)
-    main_steps = [step for step in plan.steps if id(step) not in moved or id(step) in shared]
-    main_plan = Plan(main_steps, plan.kinds, plan.values, plan.inputs,
+    main_steps = [step for step in plan.steps if (id(step) not in moved or id(step) in shared)
+                  and id(step) not in hoisted_ids]
+    main_plan = Plan(main_steps, plan.kinds, plan.values,
+                     list(plan.inputs) + [step.outs[0] for step in hoisted],
                      [("slot", s) for s in stash], ("tuple", tuple(None for _ in stash)),
                      plan.problems, plan.meta)
     main = codegen.compile_plan(main_plan, name)
@@ -307,7 +338,9 @@ def plan_deferral(plan, batch_size, name) -> Deferred | None:
     per_batch = sum(int(np.prod(shapes[s][1:] if cats[s] == BATCHED else shapes[s]))
                     * (batch_size if cats[s] == BATCHED else 1) for s in stash)
     block_batches = max(1, BLOCK_VALUES // max(1, per_batch))
+    per_batch += sum(int(np.prod(shapes[step.outs[0]])) for step in hoisted)
+    block_batches = max(1, BLOCK_VALUES // max(1, per_batch))
     return Deferred(main, stash_spec, input_index, sunk, deferred, plan.values, batch_size,
-                    block_batches)
+                    block_batches, [(step, how[id(step)]) for step in hoisted])
 
 

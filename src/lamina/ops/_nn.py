@@ -201,7 +201,9 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1) 
     if not from_logits and isinstance(output, Tensor) and output._keras_logits is not None:
         output, from_logits = output._keras_logits, True
     if from_logits:
-        return apply(P.SPARSE_XENT_LOGITS, (output, labels), axis=axis)
+        onehot = apply(P.ONE_HOT, (labels,), num_classes=int(shape(output)[axis]), axis=axis,
+                       dtype=output.dtype)
+        return apply(P.SPARSE_XENT_ONEHOT, (output, onehot), axis=axis)
     # Keras clips first, then renormalises (through log_softmax of the log).
     eps = config.epsilon()
     logp = log_softmax(log(clip(output, eps, 1.0 - eps)), axis=axis)

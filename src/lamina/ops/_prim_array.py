@@ -309,6 +309,41 @@ SPARSE_XENT_LOGITS = _def(
 SPARSE_XENT_LOGITS.fwd_saved = _sparse_xent_saved
 
 
+# Cross-entropy from logits against one-hot rows (what sparse labels become): TensorFlow's
+# numerics, loss = log(sum(exp(z - max))) - (z - max)[label] and gradient (softmax - onehot)
+# times the upstream gradient. With the one-hot rows an input, a traced epoch makes them once
+# per block of batches, and each step's gradient is two array operations.
+
+def _onehot_xent_saved(logits, onehot, axis=-1):
+    shifted = logits - rmax(logits, axis, True)
+    probs = np.exp(shifted)
+    total = rsum(probs, axis, True)
+    probs /= total
+    return probs, onehot, axis, shifted, total
+
+
+def _onehot_xent_fwd(logits, onehot, axis=-1):
+    probs, onehot, axis, shifted, total = _onehot_xent_saved(logits, onehot, axis)
+    picked = rsum(np.multiply(shifted, onehot), axis)  # exact: the other terms are zeros
+    out = np.log(np.squeeze(total, axis=axis)) - picked
+    return out, (probs, onehot, axis)
+
+
+def _onehot_xent_vjp(g, s, n):
+    probs, onehot, axis = s[:3]
+    grad = np.subtract(probs, onehot)
+    if g.dtype == grad.dtype:
+        grad *= np.expand_dims(g, axis) if axis not in (-1, grad.ndim - 1) else \
+            g.reshape(g.shape + (1,))
+        return (grad, None)
+    return (grad * np.expand_dims(g, axis), None)
+
+
+SPARSE_XENT_ONEHOT = _def("onehot_softmax_cross_entropy", _onehot_xent_fwd, _onehot_xent_vjp)
+SPARSE_XENT_ONEHOT.fwd_saved = lambda logits, onehot, axis=-1: \
+    _onehot_xent_saved(logits, onehot, axis)[:3]
+
+
 def _xent_logits_fwd(labels, logits, axis=-1):
     shifted = logits - rmax(logits, axis, True)
     logp = shifted - np.log(rsum(np.exp(shifted), axis, True))

@@ -85,7 +85,32 @@ SIN = _unary("sin", np.sin, lambda x, y: np.cos(x))
 COS = _unary("cos", np.cos, lambda x, y: -np.sin(x))
 TANH = _unary("tanh", np.tanh, lambda x, y: 1 - y * y)
 RECIPROCAL = _unary("reciprocal", np.reciprocal, lambda x, y: -y * y)
-RELU = _unary("relu", lambda x: np.maximum(x, 0), lambda x, y: x > 0)
+_ZEROS: dict = {}
+
+
+def _zero(dtype):
+    """A 0-d zero of ``dtype``: a cheaper ufunc operand than the Python ``0`` (no conversion)."""
+    zero = _ZEROS.get(dtype)
+    if zero is None:
+        zero = _ZEROS[dtype] = np.zeros((), dtype)
+    return zero
+
+
+def _relu_fwd(x):
+    out = np.maximum(x, _zero(x.dtype)) if type(x) is np.ndarray else np.maximum(x, 0)
+    return out, out
+
+
+def _relu_vjp(g, out, n):
+    # out >= 0, so sign(out) is the 0/1 mask of x > 0 (relu'(0) = 0): a float multiply is
+    # much cheaper than one by a boolean array (which NumPy casts through a buffer).
+    mask = np.sign(out)
+    if mask.dtype == g.dtype and mask.shape == g.shape:
+        return (np.multiply(g, mask, out=mask),)
+    return (g * mask,)
+
+
+RELU = _def("relu", _relu_fwd, _relu_vjp)
 
 
 def _sigmoid(x):
