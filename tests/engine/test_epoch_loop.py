@@ -19,7 +19,7 @@ import pytest
 
 import lamina
 from lamina import layers
-from lamina.engine import defer, loop
+from lamina.engine import defer, fold, loop
 from lamina.engine.layout import consolidate
 
 RNG = np.random.default_rng(7)
@@ -316,8 +316,9 @@ def test_evaluate_counts_the_batches_as_the_batch_loop_does(case):
     (lamina.losses.SparseCategoricalCrossentropy(from_logits=True), None, 3, Y_CLS),
 ])
 def test_from_logits_takes_the_output_as_the_logits_traced_and_eagerly(loss, activation, units,
-                                                                         y):
+                                                                         y, monkeypatch):
     """from_logits=True on a softmax/sigmoid output: Keras applies the loss's softmax again."""
+    monkeypatch.setattr(fold, "FOLD_BIAS", False)  # (bit for bit: see test_traced_vs_eager)
 
     def run(run_eagerly):
         lamina.utils.set_random_seed(4)
@@ -337,8 +338,9 @@ def test_from_logits_takes_the_output_as_the_logits_traced_and_eagerly(loss, act
                                                     ("mse", 1, None),
                                                     ("categorical_crossentropy", 2, "softmax")])
 def test_integer_labels_train_in_the_output_dtype_traced_and_eagerly(loss, units, activation,
-                                                                      hidden):
+                                                                      hidden, monkeypatch):
     """Integer labels are cast to the output's dtype (float32), as Keras casts y_true."""
+    monkeypatch.setattr(fold, "FOLD_BIAS", False)
     y = (X[:, 0] > 0).astype("int64")
     if units == 2:
         y = np.eye(2, dtype="int64")[y]
@@ -392,8 +394,9 @@ def test_sample_weight_column_counts_like_a_vector():
 
 
 @pytest.mark.parametrize("which", ["kernel", "bias"])
-def test_replaced_weight_arrays_are_used_by_the_next_fit(which):
+def test_replaced_weight_arrays_are_used_by_the_next_fit(which, monkeypatch):
     """A layer's kernel or bias given a new array (not assigned in place) between two fits."""
+    monkeypatch.setattr(fold, "FOLD_BIAS", False)
     results = []
     for run_eagerly in (False, True):
         model = _model("regressor")

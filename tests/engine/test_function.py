@@ -196,3 +196,24 @@ def test_a_subclass_with_wrong_arguments_says_what_it_needs():
 
     with pytest.raises(TypeError, match="symbolic tensors"):
         Net(np.ones(3), np.ones(3))
+
+
+def test_dense_biases_are_folded_and_replaced_arrays_unfold_the_plan():
+    lamina.utils.set_random_seed(2)
+    model = lamina.Sequential([lamina.Input((3,)), layers.Dense(4, activation="relu"),
+                               layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.random.default_rng(0).normal(size=(32, 3)).astype("float32")
+    y = x[:, :1] * 2.0
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    source = model.make_train_function().describe()
+    assert "bias folded in" in source and "relu (into a buffer)" in source
+    layer = model.layers[0]
+    layer.kernel.value = np.full((3, 4), 0.5, "float32")  # a new array: the folded view is stale
+    reference = lamina.models.clone_model(model)
+    reference.set_weights(model.get_weights())
+    reference.compile(optimizer="sgd", loss="mse", run_eagerly=True)
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
+    reference.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
+    for a, b in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -4,7 +4,9 @@ Each model is trained twice from the same seed: once with the default
 ``compile()`` (``train_step`` traced once per batch signature, then the plan
 replayed) and once with ``run_eagerly=True`` (the tape, step by step). The
 History, the weights (moving statistics included) and the predictions must
-agree; dropout draws its masks in the same order on both paths.
+agree: bit for bit when the engine does not fold Dense biases into the matrix
+products (``fold.FOLD_BIAS = False``), to float32 rounding when it does (the
+default); dropout draws its masks in the same order on both paths.
 """
 
 import numpy as np
@@ -12,6 +14,14 @@ import pytest
 
 import lamina
 from lamina import layers, ops
+from lamina.engine import fold
+
+
+@pytest.fixture(params=["exact", "folded"])
+def folding(request, monkeypatch):
+    """Both ways: no folding (bit for bit, atol 0) and Dense biases folded (rounding, 1e-5)."""
+    monkeypatch.setattr(fold, "FOLD_BIAS", request.param == "folded")
+    return 0.0 if request.param == "exact" else 1e-5
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(3.0, 2.0, size=(75, 6)).astype("float32")  # 75 = 2 * 32 + 11: a short last batch
@@ -123,15 +133,16 @@ def assert_same_training(traced, eager, atol=0.0):
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_traced_and_eager_training_agree(case):
+def test_traced_and_eager_training_agree(case, folding):
     make_layers, loss, y = CASES[case]
-    assert_same_training(train(make_layers, loss, y, False), train(make_layers, loss, y, True))
+    assert_same_training(train(make_layers, loss, y, False), train(make_layers, loss, y, True),
+                         folding)
 
 
-def test_frozen_batch_normalization_traced_and_eager():
+def test_frozen_batch_normalization_traced_and_eager(folding):
     traced = train(_wine_like, "mse", Y_REG, False, frozen_bn=True)
     eager = train(_wine_like, "mse", Y_REG, True, frozen_bn=True)
-    assert_same_training(traced, eager)
+    assert_same_training(traced, eager, folding)
     bn = [layer for layer in traced[0].layers if isinstance(layer, layers.BatchNormalization)][0]
     np.testing.assert_array_equal(bn.moving_mean.numpy(), 0.5)
 
@@ -208,7 +219,7 @@ def _fit_kind(make, run_eagerly):
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
-def test_every_model_kind_trains_the_same_traced_and_eagerly(kind):
+def test_every_model_kind_trains_the_same_traced_and_eagerly(kind, folding):
     traced = _fit_kind(KINDS[kind], False)
     eager = _fit_kind(KINDS[kind], True)
     np.testing.assert_allclose(traced[0].get_weights()[0], eager[0].get_weights()[0], atol=1e-6)

@@ -20,6 +20,7 @@ import numpy as np
 
 from lamina.autodiff.tape import unbroadcast, unbroadcast_into
 from lamina.autodiff.tensor import Tensor, raw_value
+from lamina.engine.fold import plan_folds
 from lamina.engine.layout import flat_view
 from lamina.engine.trace import flatten, host_result, unflatten
 
@@ -188,12 +189,13 @@ def _host_outputs(out_is_slot, result):
     return tuple(host_result(x) for x, s in zip(leaves, out_is_slot) if s)
 
 
-def compile_plan(plan, name="step") -> CompiledPlan:
+def compile_plan(plan, name="step", fold=True) -> CompiledPlan:
     """Generate and compile the function that replays ``plan``."""
     ns = {"np": np, "raw": raw_value, "T": Tensor, "R": host_result}
     lines = []
     used = plan.used_slots()
     updates = _flat_updates(plan, ns)
+    overrides = plan_folds(plan, ns, used) if fold else {}
     slot_of_var = {}
     for slot, kind in enumerate(plan.kinds):
         if slot not in used:
@@ -204,11 +206,25 @@ def compile_plan(plan, name="step") -> CompiledPlan:
             lines.append(f"t{slot} = raw(V{slot})")
         elif kind == "const":
             ns[f"t{slot}"] = plan.values[slot]
+    if overrides:
+        # Folded views of the variables hold while the variables keep these arrays; if one
+        # was given a new array, the same plan without folding runs instead.
+        ns["UNFOLDED"] = compile_plan(plan, name + "_unfolded", fold=False).run
+        checks = []
+        for slot in sorted(used):
+            if plan.kinds[slot] == "var":
+                ns[f"AV{slot}"] = raw_value(plan.values[slot])
+                checks.append(f"t{slot} is AV{slot}")
+        call = ", ".join(f"t{s}" for s in plan.inputs)
+        lines.append(f"if not ({' and '.join(checks)}):")
+        lines.append(f"    return UNFOLDED({call})")
 
     for i, step in enumerate(plan.steps):
         kind = step.kind
         args = ", ".join(f"t{s}" for s in step.ins)
-        if kind == "prim":
+        if i in overrides:  # a pass of the engine wrote this step's code (fold.py)
+            lines.extend(overrides[i])
+        elif kind == "prim":
             fn = step.fn.fwd
             if step.params:
                 fn = functools.partial(fn, **step.params)
