@@ -167,9 +167,15 @@ def test_compat_stand_ins_that_tutorials_use():
     np.testing.assert_allclose(np.asarray(double_relu(tf.constant([-1.0, 3.0]))), [0.0, 6.0])
     np.testing.assert_allclose(float(tf.math.reduce_std(tf.constant([1.0, 3.0]))), 1.0)
     np.testing.assert_allclose(np.asarray(tf.pow(2.0, 3.0)), 8.0)
-    shuffled = [np.asarray(tf.random.shuffle(np.arange(6), seed=1)) for _ in range(2)]
-    np.testing.assert_array_equal(*shuffled)
-    assert sorted(shuffled[0].tolist()) == list(range(6))
+    def two_shuffles():  # an op seed gives a new order at each call, as in TensorFlow
+        return [np.asarray(tf.random.shuffle(np.arange(6), seed=1)) for _ in range(2)]
+
+    tf.random.set_seed(3)
+    first = two_shuffles()
+    tf.random.set_seed(3)
+    np.testing.assert_array_equal(two_shuffles(), first)  # set_seed restarts the streams
+    assert sorted(first[0].tolist()) == list(range(6))
+    assert double_relu.compiled_for((np.array([-1.0, 3.0], "float32"),)) is None  # traced once
     assert tf.config.list_physical_devices("GPU") == [] and not tf.test.is_gpu_available()
     with pytest.raises(AttributeError, match="tensorflow.distribute is a TensorFlow API.*CPU"):
         tf.distribute.MirroredStrategy()

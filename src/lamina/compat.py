@@ -180,16 +180,32 @@ def _tensorflow_modules(keras_mods):
         x, axis=axis, keepdims=keepdims)
     tf.math = math_mod
     tf.random = _StandIn("tensorflow.random", "TensorFlow random stand-in", "TensorFlow")
-    tf.random.set_seed = lamina.utils.set_random_seed
+    # TensorFlow's op seeds give new numbers at every call (unlike Keras's int seeds): one
+    # seeded stream per seed value.
+    streams: dict = {}
+
+    def stream(seed):
+        if seed is None:
+            return None
+        if seed not in streams:
+            streams[seed] = lamina.random.SeedGenerator(int(seed))
+        return streams[seed]
+
+    def set_seed(seed):  # as in TensorFlow, it also restarts the op seeds' streams
+        lamina.utils.set_random_seed(seed)
+        streams.clear()
+
+    tf.random.set_seed = set_seed
     tf.random.normal = lambda shape, mean=0.0, stddev=1.0, dtype=None, seed=None, name=None: (
-        ops.convert_to_tensor(lamina.random.make_generator(seed).normal(mean, stddev, shape)
-                              .astype(dtype or lamina.config.floatx())))
+        lamina.random.normal(shape, mean, stddev, dtype=dtype, seed=stream(seed)))
     tf.random.uniform = lambda shape, minval=0, maxval=None, dtype=None, seed=None, name=None: (
-        ops.convert_to_tensor(lamina.random.make_generator(seed).uniform(
-            minval, 1.0 if maxval is None else maxval, shape).astype(
-            dtype or lamina.config.floatx())))
-    tf.random.shuffle = lambda value, seed=None, name=None: ops.convert_to_tensor(
-        lamina.random.make_generator(seed).permutation(np.asarray(value)))
+        lamina.random.uniform(shape, minval, 1.0 if maxval is None else maxval, dtype=dtype,
+                              seed=stream(seed)))
+    tf.random.truncated_normal = lambda shape, mean=0.0, stddev=1.0, dtype=None, seed=None, \
+        name=None: lamina.random.truncated_normal(shape, mean, stddev, dtype=dtype,
+                                                   seed=stream(seed))
+    tf.random.shuffle = lambda value, seed=None, name=None: lamina.random.shuffle(
+        value, seed=stream(seed))
     mods = {"tensorflow": tf, "tensorflow.math": math_mod, "tensorflow.random": tf.random,
             "tensorflow.nn": nn, "tensorflow.config": config_mod, "tensorflow.test": test_mod}
     for key, mod in keras_mods.items():
@@ -212,10 +228,12 @@ _CPU = _Device()
 
 
 def _tf_function(func=None, **kwargs):
-    """``@tf.function``: lamina runs eagerly, so the function is returned unchanged."""
+    """``@tf.function``: the function is traced and replayed by lamina's engine (options ignored)."""
+    from lamina import engine
+
     if func is None:
-        return lambda f: f
-    return func
+        return lambda f: engine.function(f)
+    return engine.function(func)
 
 
 def install() -> None:

@@ -166,7 +166,7 @@ def test_custom_model_built_functionally_overrides_train_step():
 
     class CustomModel(lamina.Model):
         def train_step(self, data):
-            x, y, _ = data
+            x, y = data  # Keras passes (x, y) when there are no sample weights
             with lamina.GradientTape() as tape:
                 y_pred = self(x, training=True)
                 loss = self.compute_loss(y=y, y_pred=y_pred)

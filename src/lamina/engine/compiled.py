@@ -83,6 +83,23 @@ class Function:
         self.name = name
         self.eager_reason = None  # set when the function runs eagerly for good
         self._entries: dict = {}
+        self._bound = None  # per instance, when decorating a method
+
+    def __get__(self, instance, owner=None):
+        """A decorated method: one traced function per instance (its plans use its state)."""
+        if instance is None:
+            return self
+        if self._bound is None:
+            import weakref
+
+            self._bound = weakref.WeakKeyDictionary()
+        try:
+            bound = self._bound.get(instance)
+        except TypeError:  # not weak-referenceable: trace anew each time it is looked up
+            return Function(self.fn.__get__(instance, owner), self.name)
+        if bound is None:
+            bound = self._bound[instance] = Function(self.fn.__get__(instance, owner), self.name)
+        return bound
 
     @property
     def eager(self) -> bool:

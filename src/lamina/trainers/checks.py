@@ -74,7 +74,7 @@ def check_finite(arr, name, columns=None) -> None:
 def check_before_fit(model, loss, x, y, columns=None) -> None:
     """Check data, labels, output layer and loss together; raise or warn in plain words."""
     check_finite(x, "x", columns)
-    if y is None or isinstance(y, list):
+    if y is None or isinstance(y, list) or loss is None:
         return
     check_finite(y, "y")
     name = _loss_name(loss)

@@ -14,6 +14,7 @@ import numpy as np
 
 from lamina import random as _random
 from lamina.autodiff.tensor import Tensor
+from lamina.utils.packing import pack_x_y_sample_weight, unpack_x_y_sample_weight
 
 __all__ = ["ArrayData", "StreamData", "as_arrays", "check_samples", "make_data", "split_validation", "take", "unpack"]
 
@@ -149,23 +150,18 @@ class ArrayData:
         bs = self.batch_size
         for i in range(self.steps):
             s = slice(i * bs, (i + 1) * bs)
-            yield (_take(x, s), None if y is None else _take(y, s), None if sw is None else sw[s])
+            yield pack(_take(x, s), None if y is None else _take(y, s),
+                       None if sw is None else sw[s])
 
 
 def unpack(item):
     """``(x, y, sample_weight)`` from a batch given as x, (x,), (x, y) or (x, y, sample_weight)."""
-    if isinstance(item, tuple):
-        if len(item) == 1:
-            return item[0], None, None
-        if len(item) == 2:
-            return item[0], item[1], None
-        if len(item) == 3:
-            return item
-        raise ValueError(
-            f"A batch from a generator or PyDataset must be x, (x,), (x, y) or (x, y, "
-            f"sample_weight); got a tuple of {len(item)} items."
-        )
-    return item, None, None
+    return unpack_x_y_sample_weight(item)
+
+
+def pack(x, y=None, sample_weight=None):
+    """A batch as ``train_step`` receives it: x, (x, y) or (x, y, sample_weight), as in Keras."""
+    return pack_x_y_sample_weight(x, y, sample_weight)
 
 
 class StreamData:
@@ -195,7 +191,7 @@ class StreamData:
                 self.source.on_epoch_begin()
             for i in range(self.steps):
                 x, y, sw = unpack(self.source[i])
-                yield as_arrays(x, "x"), None if y is None else as_arrays(y, "y"), sw
+                yield pack(as_arrays(x, "x"), None if y is None else as_arrays(y, "y"), sw)
             if hasattr(self.source, "on_epoch_end"):
                 self.source.on_epoch_end()
             return
@@ -209,7 +205,7 @@ class StreamData:
                 except StopIteration:
                     return
             x, y, sw = unpack(item)
-            yield as_arrays(x, "x"), None if y is None else as_arrays(y, "y"), sw
+            yield pack(as_arrays(x, "x"), None if y is None else as_arrays(y, "y"), sw)
             count += 1
 
 

@@ -118,14 +118,12 @@ class Trainer:
         if kwargs:
             raise TypeError(f"compile() got unexpected keyword arguments: {sorted(kwargs)}.")
         self.optimizer = optimizers.get(optimizer)
-        if loss is None:
-            raise ValueError(
-                "compile() needs a loss, e.g. model.compile(optimizer='adam', loss='mse') for "
-                "regression or loss='sparse_categorical_crossentropy' for classes 0..K-1."
-            )
         self.loss = loss
-        self._loss_fn = losses.get(loss)
-        if not hasattr(self._loss_fn, "reduction"):  # a plain function: wrap it as Keras does
+        # No loss is allowed (a custom train_step may compute its own, as in Keras); the
+        # default step then says what is missing.
+        self._loss_fn = None if loss is None else losses.get(loss)
+        if self._loss_fn is not None and not hasattr(self._loss_fn, "reduction"):
+            # a plain function: wrap it as Keras does
             self._loss_fn = losses.LossFunctionWrapper(self._loss_fn, name=getattr(
                 self._loss_fn, "__name__", "loss"))
         self.loss_weights = loss_weights
@@ -217,8 +215,25 @@ class Trainer:
     # -- losses and metrics -------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The compiled loss of ``y_pred`` against ``y`` plus the models' regularization losses."""
-        loss = self._loss_fn(y, y_pred, sample_weight=sample_weight)
         extra = self.losses
+        if self._loss_fn is None:
+            if not extra:
+                raise ValueError(
+                    f"Model '{self.name}' has no loss to compute: compile() was given no loss "
+                    "and the model adds none of its own. Pass one, e.g. "
+                    "model.compile(optimizer='adam', loss='mse'), or override train_step.")
+            from lamina import ops
+
+            total = extra[0]
+            for term in extra[1:]:
+                total = ops.add(total, term)
+            return total
+        if y is None:
+            raise ValueError(
+                f"Model '{self.name}' got no targets (y) for its loss "
+                f"{getattr(self._loss_fn, 'name', self._loss_fn)!r}: pass y=... to fit/evaluate "
+                "(or yield (x, y) batches), or override train_step for a model that needs none.")
+        loss = self._loss_fn(y, y_pred, sample_weight=sample_weight)
         if extra:
             from lamina import ops
 
@@ -251,7 +266,12 @@ class Trainer:
 
     # -- steps ----------------------------------------------------------------------
     def train_step(self, data):
-        """One optimization step on a batch ``(x, y, sample_weight)``; override to customise."""
+        """One optimization step on a batch; override to customise.
+
+        ``data`` is what Keras passes: ``(x, y)``, ``(x, y, sample_weight)`` when
+        there are sample weights, or ``x`` alone when there is no target
+        (``keras.utils.unpack_x_y_sample_weight`` takes any of them apart).
+        """
         x, y, sample_weight = data_module.unpack(data)
         with GradientTape() as tape:
             y_pred = self(x, training=True)
@@ -271,8 +291,8 @@ class Trainer:
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
-        """Outputs for one batch; override for custom inference."""
-        x = data[0] if isinstance(data, tuple) else data
+        """Outputs for one batch (``x``, or ``(x,)`` for a list of inputs); override to customise."""
+        x, _, _ = data_module.unpack(data)
         return self(x, training=False)
 
     def _engine_function(self, attr, method, what):
@@ -392,7 +412,8 @@ class Trainer:
         else:
             xa = data_module.as_arrays(x, "x")
             ya = None if y is None else data_module.as_arrays(y, "y")
-            if ya is None:
+            if ya is None and type(self).train_step is Trainer.train_step and \
+                    self._loss_fn is not None:
                 raise ValueError(
                     "fit() needs labels: pass y=... (or yield (x, y) batches from a generator)."
                 )
@@ -507,7 +528,7 @@ class Trainer:
         if progress is not None:
             observe = (progress.would_draw_train_batch,
                        lambda i: progress.on_train_batch_end(i, self.get_metrics_result()))
-        return run_batches(((x, y, sw),), train.batch_size, rows,
+        return run_batches((data_module.pack(x, y, sw),), train.batch_size, rows,
                            lambda: interrupt.requested or self.stop_training, observe)
 
     def _batch_logs(self, result) -> dict:
@@ -555,7 +576,8 @@ class Trainer:
         batches = data.batches()
         if run_batches is not None and not batch_hooks and isinstance(data, data_module.ArrayData):
             x, y, sw = data.epoch_arrays()
-            run_batches(((x, y, sw),), data.batch_size, min(data.steps * data.batch_size, data.n))
+            run_batches((data_module.pack(x, y, sw),), data.batch_size,
+                        min(data.steps * data.batch_size, data.n))
             batches = ()  # every batch ran, through the engine
         for step, batch in enumerate(batches):
             if batch_hooks:
@@ -585,7 +607,8 @@ class Trainer:
         if isinstance(data, data_module.ArrayData):
             data.x = self._prepare_inputs(data.x)
             data.y = self._prepare_targets(data.y)
-            if data.y is None:
+            if data.y is None and type(self).test_step is Trainer.test_step and \
+                    self._loss_fn is not None:
                 raise ValueError("evaluate() needs labels: pass y=... as well as x.")
         self._ensure_built(data.first_batch())
         self._resolve_metrics(getattr(data, "y", None), data.first_batch())
@@ -604,14 +627,15 @@ class Trainer:
         batch_size = 32 if batch_size is None else _positive_int(batch_size, "batch_size", "predict")
         if data_module.is_stream(x):
             data = data_module.make_data(x, None, None, batch_size, False, steps)
-            batches = (b[0] for b in data.batches())
+            batches = (data_module.pack(data_module.unpack(b)[0]) for b in data.batches())
         else:
             arr = data_module.as_arrays(x, "x")
             n = len(_first(arr))
             if n == 0:
                 raise ValueError("predict() received no data (0 rows).")
             count = -(-n // batch_size) if steps is None else min(int(steps), -(-n // batch_size))
-            batches = (data_module.take(arr, slice(i * batch_size, (i + 1) * batch_size))
+            batches = (data_module.pack(data_module.take(arr, slice(i * batch_size,
+                                                                    (i + 1) * batch_size)))
                        for i in range(count))
         step = self._predict_function()
         outputs = [step(b) for b in batches]
@@ -656,7 +680,7 @@ class Trainer:
             self._check_input_data(xa)  # the first layer's explanation, not a NumPy error
         self._resolve_metrics(ya, xa)
         self.reset_metrics()
-        result = self.make_train_function()((xa, ya, sw))
+        result = self.make_train_function()(data_module.pack(xa, ya, sw))
         logs = result if isinstance(result, dict) else self.get_metrics_result()
         return _logs_out(logs, self, return_dict)
 
@@ -670,12 +694,12 @@ class Trainer:
             self._check_input_data(xa)
         self._resolve_metrics(ya, xa)
         self.reset_metrics()
-        self.test_step((xa, ya, data_module.as_sample_weight(sample_weight)))
+        self.test_step(data_module.pack(xa, ya, data_module.as_sample_weight(sample_weight)))
         return _logs_out(self.get_metrics_result(), self, return_dict)
 
     def predict_on_batch(self, x):
         """Outputs for one batch ``x`` as NumPy arrays."""
-        return _to_numpy(self.predict_step(data_module.as_arrays(x, "x"))).copy()
+        return _to_numpy(self.predict_step(data_module.pack(data_module.as_arrays(x, "x")))).copy()
 
 
 def _logs_out(logs, model, return_dict):

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from lamina import random as _random
 
-__all__ = ["Progbar", "PyDataset", "clear_session", "normalize", "plot_function", "plot_history",
-           "plot_model", "set_random_seed", "to_categorical"]
+__all__ = ["Progbar", "PyDataset", "clear_session", "normalize", "pack_x_y_sample_weight",
+           "plot_function", "plot_history", "plot_model", "set_random_seed", "to_categorical",
+           "unpack_x_y_sample_weight"]
 
 _LAZY = {
     "PyDataset": "lamina.utils.py_dataset",
+    "pack_x_y_sample_weight": "lamina.utils.packing",
+    "unpack_x_y_sample_weight": "lamina.utils.packing",
     "normalize": "lamina.utils.numerical",
     "to_categorical": "lamina.utils.numerical",
     "plot_history": "lamina.utils.plotting",
