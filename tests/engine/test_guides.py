@@ -236,7 +236,7 @@ def test_a_training_loop_with_tf_function(tf_keras):
 
         step = tf.function(train_step) if decorate else train_step
         losses = []
-        for epoch in range(3):
+        for _epoch in range(3):
             for lo in range(0, 200, 50):
                 losses.append(float(step(X[lo:lo + 50], Y[lo:lo + 50])))
         return losses, float(metric.result()), step
