@@ -293,17 +293,53 @@ def run_lamina(w, epochs, threads):
     data = load_workload(w.key, "lamina")
     keras.utils.set_random_seed(0)
     result = keras_style_fit(keras, w, data, epochs)
+    notes = [
+        "import time includes loading Sequential, layers, optimizers, losses "
+        "and metrics (lamina loads submodules lazily)"
+    ]
+    if w.key == "W3":  # how close to the machine's matrix products, measured in this process
+        floor_s, gflops = gemm_floor(w, result["steps"])
+        result["gemm_floor_s"] = floor_s
+        notes.append(
+            f"the matrix products alone (forward and backward, {gflops:.1f} GFLOP/s here) "
+            f"take {floor_s:.2f} s: fit = {result['fit_s'] / floor_s:.2f}× that floor"
+        )
     result.update(
         import_s=import_s,
         data=data,
         versions={"lamina": keras.__version__},
         where=os.path.dirname(keras.__file__),
-        notes=[
-            "import time includes loading Sequential, layers, optimizers, losses "
-            "and metrics (lamina loads submodules lazily)"
-        ],
+        notes=notes,
     )
     return result
+
+
+def gemm_floor(w, steps):
+    """Seconds that ``steps`` steps' matrix products alone take with NumPy, and their GFLOP/s.
+
+    Per step and layer: the forward product, the weight gradient and (but for the first
+    layer) the input gradient, in float32 at the workload's batch size; best of three.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    shapes = list(zip(w.sizes[:-1], w.sizes[1:]))
+    xs = [rng.standard_normal((w.batch, a), dtype=np.float32) for a, _ in shapes]
+    ks = [rng.standard_normal((a, b), dtype=np.float32) for a, b in shapes]
+    gs = [rng.standard_normal((w.batch, b), dtype=np.float32) for _, b in shapes]
+    flops = sum(2 * w.batch * a * b * (2 if i == 0 else 3) for i, (a, b) in enumerate(shapes))
+    count = min(steps, 40)
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(count):
+            for i, (x, k, g) in enumerate(zip(xs, ks, gs)):
+                np.dot(x, k)
+                np.dot(x.T, g)
+                if i:
+                    np.dot(g, k.T)
+        best = min(best, (time.perf_counter() - start) / count)
+    return best * steps, flops / best / 1e9
 
 
 def run_keras(w, epochs, threads):

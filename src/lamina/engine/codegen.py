@@ -21,7 +21,7 @@ import numpy as np
 from lamina.autodiff.tape import unbroadcast, unbroadcast_into
 from lamina.autodiff.tensor import Tensor, raw_value
 from lamina.engine.fold import plan_folds
-from lamina.engine.layout import flat_view
+from lamina.engine.layout import flat_view, gradient_buffer
 from lamina.engine.trace import flatten, host_result, unflatten
 
 __all__ = ["CompiledPlan", "compile_plan"]
@@ -116,7 +116,7 @@ def _flat_updates(plan, ns) -> dict:
         update = flat(list(variables)) if whole is not None and flat is not None else None
         if update is None:
             continue
-        buffer = np.empty(whole.size, whole.dtype)
+        buffer = gradient_buffer(whole)
         views, offset = [], 0
         for a in arrays:
             views.append(buffer[offset:offset + a.size].reshape(a.shape))
@@ -189,6 +189,18 @@ def _host_outputs(out_is_slot, result):
     return tuple(host_result(x) for x, s in zip(leaves, out_is_slot) if s)
 
 
+class _Lazy:
+    """The plan compiled without folding, made the first time it is needed."""
+
+    def __init__(self, plan, name):
+        self.plan, self.name, self.run = plan, name, None
+
+    def __call__(self, *args):
+        if self.run is None:
+            self.run = compile_plan(self.plan, self.name, fold=False).run
+        return self.run(*args)
+
+
 def compile_plan(plan, name="step", fold=True) -> CompiledPlan:
     """Generate and compile the function that replays ``plan``."""
     ns = {"np": np, "raw": raw_value, "T": Tensor, "R": host_result}
@@ -209,7 +221,7 @@ def compile_plan(plan, name="step", fold=True) -> CompiledPlan:
     if overrides:
         # Folded views of the variables hold while the variables keep these arrays; if one
         # was given a new array, the same plan without folding runs instead.
-        ns["UNFOLDED"] = compile_plan(plan, name + "_unfolded", fold=False).run
+        ns["UNFOLDED"] = _Lazy(plan, name + "_unfolded")
         checks = []
         for slot in sorted(used):
             if plan.kinds[slot] == "var":

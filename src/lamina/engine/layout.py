@@ -8,9 +8,25 @@ the gradients of a plan into one flat buffer laid out the same way.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
-__all__ = ["consolidate", "flat_view"]
+__all__ = ["consolidate", "flat_view", "gradient_buffer"]
+
+# One flat gradient buffer per layout of variables, shared by every plan that updates them
+# (plans never run at the same time); it goes away with the last plan that holds it.
+_GRADIENTS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def gradient_buffer(whole: np.ndarray) -> np.ndarray:
+    """A flat float buffer laid out like ``whole`` (the variables' flat view), shared."""
+    key = (whole.__array_interface__["data"][0], whole.size, whole.dtype.str)
+    buffer = _GRADIENTS.get(key)
+    if buffer is None:
+        buffer = np.empty(whole.size, whole.dtype)
+        _GRADIENTS[key] = buffer
+    return buffer
 
 
 def consolidate(variables) -> None:

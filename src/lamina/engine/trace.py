@@ -296,8 +296,14 @@ class Recorder:
                 outputs.append(("const", raw_value(leaf)))
             else:
                 outputs.append(("const", leaf))
-        return Plan(self.steps, self.kinds, self.values, input_slots, outputs, template,
+        plan = Plan(self.steps, self.kinds, self.values, input_slots, outputs, template,
                     list(self.problems), (self.shapes, self.dtypes))
+        # Tensors of the trace may outlive it (in the logs, a layer's attributes); they keep
+        # this recorder, which should no longer keep the trace's arrays.
+        self._alive = []
+        self._by_id = {}
+        self._saved = {}
+        return plan
 
 
 _STATIC = (int, float, bool, str, type(None), np.dtype)

@@ -134,15 +134,30 @@ class ArrayData:
 
         ``order``: the permutation ``epoch_order()`` gave, when the caller drew it
         (``None``: not shuffled); by default it is drawn here. ``x=False``: the
-        caller gathers x itself (``None`` in its place).
+        caller gathers x itself (``None`` in its place). The shuffled copies are
+        made into the same arrays every epoch (one copy of the data in memory, and
+        no fresh allocation of its size per epoch).
         """
         perm = self.epoch_order() if order is False else order
         xs = self.x if x else None
         if perm is not None:
-            return (None if xs is None else _take(xs, perm),
-                    None if self.y is None else _take(self.y, perm),
-                    None if self.sample_weight is None else self.sample_weight[perm])
+            if self._epoch_arrays is None:
+                self._epoch_arrays = {}
+            return (None if xs is None else self._gather("x", xs, perm),
+                    None if self.y is None else self._gather("y", self.y, perm),
+                    None if self.sample_weight is None else
+                    self._gather("sw", self.sample_weight, perm))
         return xs, self.y, self.sample_weight
+
+    def _gather(self, name, a, perm):
+        if isinstance(a, list):
+            return [self._gather(f"{name}{i}", part, perm) for i, part in enumerate(a)]
+        if not isinstance(a, np.ndarray):
+            return a[perm]
+        buf = self._epoch_arrays.get(name)
+        if buf is None or buf.shape != a.shape or buf.dtype != a.dtype:
+            buf = self._epoch_arrays[name] = np.empty_like(a)
+        return np.take(a, perm, axis=0, out=buf, mode="clip")  # (clip: no temporary copy)
 
     def batches(self):
         """Yield ``(x, y, sample_weight)`` batches for one epoch."""
