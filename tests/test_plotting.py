@@ -358,7 +358,7 @@ def test_plot_function_several_outputs_and_errors():
 
 
 def test_missing_matplotlib_names_the_install_command(monkeypatch):
-    from lamina.utils import plotting
+    from lamina import visualization as plotting
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(ImportError, match="pip install matplotlib"):

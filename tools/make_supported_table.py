@@ -47,7 +47,7 @@ def lamina_names(key: str, kind: str | None) -> set:
     from lamina.saving.serialization import builtin_classes
 
     if kind is not None:
-        from lamina.saving.serialization import _LAMINA_MODULES, _base_class
+        from lamina.saving.kinds import _LAMINA_MODULES, _base_class
 
         names = set(builtin_classes(kind))
         if kind != "layer":  # lower-case aliases (keras.initializers.glorot_uniform, ...)

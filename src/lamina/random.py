@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SeedGenerator", "categorical", "dropout", "global_generator", "make_generator",
+__all__ = ["SeedGenerator", "categorical", "set_random_seed", "dropout", "global_generator", "make_generator",
            "normal", "randint", "set_global_seed", "shuffle", "truncated_normal", "uniform"]
 
 _GLOBAL = [np.random.default_rng()]
@@ -57,6 +57,34 @@ class SeedGenerator:
 
     def get_config(self) -> dict:
         return {"seed": self.seed}
+
+
+def set_random_seed(seed: int) -> None:
+    """Make lamina's runs repeatable: seeds initialization, shuffling and dropout.
+
+    Resets lamina's own generator and, as Keras's function does, also seeds
+    Python's ``random`` and NumPy's global state, so that a script's own
+    sampling repeats too. lamina never reseeds anything unless asked.
+
+    Args:
+        seed: a non-negative integer.
+
+    Example:
+        >>> import lamina
+        >>> lamina.utils.set_random_seed(0)
+    """
+    import random
+
+    import numpy as np
+
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(
+            f"The 'seed' argument of set_random_seed must be a non-negative integer. "
+            f"Got {seed!r} instead."
+        )
+    set_global_seed(int(seed))
+    random.seed(int(seed))
+    np.random.seed(int(seed) % (2**32))
 
 
 def make_generator(seed) -> np.random.Generator:

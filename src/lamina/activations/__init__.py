@@ -155,9 +155,7 @@ def deserialize(config, custom_objects=None):
     if class_name in _REGISTRY:  # older configs: {"class_name": "relu"}
         return _REGISTRY[class_name]
     if str(config.get("module", "")).startswith("keras.layers"):  # e.g. a ReLU layer
-        from lamina import layers
-
-        cls = getattr(layers, class_name, None)
+        cls = registry.classes("layer").get(class_name)  # (layers sit above activations)
         if isinstance(cls, type):
             return cls.from_config(config.get("config") or {})
     raise ValueError(

@@ -71,11 +71,12 @@ _OPS = []
 
 
 def _op(name):
-    # Deferred lookup of a public op (lamina.ops imports this module), resolved once.
+    # Tensor's operators are lamina.ops functions; ops sits above this module and is found by
+    # name once (importlib: autodiff imports nothing above it).
     if not _OPS:
-        from lamina import ops
+        import importlib
 
-        _OPS.append(ops)
+        _OPS.append(importlib.import_module("lamina.ops"))
     return getattr(_OPS[0], name)
 
 
@@ -429,9 +430,9 @@ def _initial_value(initializer, shape, dtype):
                 "was given. Pass a value of that shape or leave `shape` out."
             )
         return arr
-    from lamina import initializers
+    from lamina.utils import registry  # (initializers sit above; the registry finds them)
 
-    init = initializers.get(initializer)
+    init = registry.resolve("initializer", initializer)
     dtype = dtype or config.floatx()
     value = init(tuple(int(d) for d in shape), dtype=dtype)
     return np.array(to_array(value), dtype=dtype, copy=True)

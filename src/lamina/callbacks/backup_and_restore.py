@@ -18,12 +18,14 @@ import os
 import numpy as np
 
 from lamina.callbacks.callback import Callback
+from lamina.utils.files import atomic_write
 
 __all__ = ["BackupAndRestore"]
 
 _WEIGHTS = "latest.weights.h5"
 _METADATA = "training_metadata.json"
 _STATE_ATTR = "lamina_training_state"
+_PARTIAL = ".latest.partial.weights.h5"  # the next backup, while it is written
 
 
 class BackupAndRestore(Callback):
@@ -96,12 +98,10 @@ class BackupAndRestore(Callback):
                     raise
 
     def _restore(self, path):
-        from lamina.saving import safety
-        from lamina.saving.keras_file import _load_weights_from_h5
+        self.model.load_weights(path)
+        import h5py  # (load_weights has checked that it is there)
 
-        h5py = safety.require_h5py()
         with h5py.File(path, "r") as f:
-            _load_weights_from_h5(self.model, f, source=f"backup {path!r}")
             raw = f.attrs.get(_STATE_ATTR)
         if raw is not None:
             state = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
@@ -133,24 +133,25 @@ class BackupAndRestore(Callback):
             self._save()
 
     def _save(self):
-        from lamina.saving import safety
-        from lamina.saving.keras_file import _weights_bytes
-
         os.makedirs(self.backup_dir, exist_ok=True)
         state = {"epoch": self._current_epoch, "batch": self._last_batch_seen,
                  "random": _random_state(self.model)}
-        data = _weights_bytes(self.model)
-        h5py = safety.require_h5py()
-        import io
+        # The weights and this state in one file, written under a temporary name (the
+        # model's own save_weights writes it whole), completed, then renamed over the backup.
+        partial = os.path.join(self.backup_dir, _PARTIAL)
+        self.model.save_weights(partial)
+        import h5py
 
-        buffer = io.BytesIO(data)
-        with h5py.File(buffer, "r+") as f:
-            f.attrs[_STATE_ATTR] = json.dumps(state)
-        if self.double_checkpoint and os.path.exists(self._weights_path):
-            os.replace(self._weights_path, self._weights_path + ".bkp")
-        with safety.atomic_write(self._weights_path) as f:
-            f.write(buffer.getvalue())
-        with safety.atomic_write(self._metadata_path, "w") as f:
+        try:
+            with h5py.File(partial, "r+") as f:
+                f.attrs[_STATE_ATTR] = json.dumps(state)
+            if self.double_checkpoint and os.path.exists(self._weights_path):
+                os.replace(self._weights_path, self._weights_path + ".bkp")
+            os.replace(partial, self._weights_path)
+        finally:
+            if os.path.exists(partial):
+                os.remove(partial)
+        with atomic_write(self._metadata_path, "w") as f:
             json.dump({"epoch": self._current_epoch, "batch": self._last_batch_seen}, f)
 
     def on_train_end(self, logs=None):

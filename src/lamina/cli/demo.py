@@ -79,7 +79,7 @@ def demo(out: str = "lamina-demo", epochs: int = 10, seed: int = 0, verbose=None
         use_file_backend()
         import matplotlib.pyplot as plt
 
-        from lamina.utils import plotting
+        from lamina import visualization as plotting
 
         curve = os.path.join(out, "learning_curve.png")
         plotting.plot_history(history, to_file=curve, title="Red wine: mean absolute error")

@@ -406,7 +406,7 @@ def train(data, target, out=None, sep=None, drop=(), task="auto", layers="64,64"
         use_file_backend()
         import matplotlib.pyplot as plt
 
-        from lamina.utils import plotting
+        from lamina import visualization as plotting
 
         curve = os.path.join(out, "learning_curve.png")
         plotting.plot_history(history, to_file=curve, title=f"{target}: {task}")

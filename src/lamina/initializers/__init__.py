@@ -208,3 +208,5 @@ __all__ = [
     "variance_scaling",
     "zeros",
 ]
+
+registry.register_getter("initializer", get)  # how a Variable resolves an initializer's name

@@ -16,7 +16,7 @@ from lamina.layers.regularization import (
     SpatialDropout3D,
 )
 from lamina.layers.reshaping import Flatten, Reshape
-from lamina.layers.serialization import deserialize_layer, serialize_layer
+from lamina.utils import registry as _registry
 
 __all__ = [
     "Activation",
@@ -42,12 +42,30 @@ __all__ = [
 ]
 
 
+_registry.register_classes("layer", [
+    value for name, value in list(globals().items())
+    if name in __all__ and isinstance(value, type) and issubclass(value, Layer)
+    and value is not Layer])
+
+
 def serialize(layer) -> dict:
-    """A layer's Keras-style config dict (class name, module and config)."""
-    return serialize_layer(layer)
+    """A layer's Keras-style config dict (class name, module and config).
+
+    Example:
+        >>> import lamina
+        >>> config = lamina.layers.serialize(lamina.layers.Dense(3, name="out"))
+        >>> lamina.layers.deserialize(config).units
+        3
+    """
+    import importlib  # (lamina.saving sits above the layers; it does the work)
+
+    return importlib.import_module("lamina.saving").serialize_keras_object(layer)
 
 
 def deserialize(config, custom_objects=None):
-    """Create a layer from a Keras-style config dict."""
-    return deserialize_layer(config, custom_objects=custom_objects)
+    """Create a layer from a Keras-style config dict (see ``serialize``)."""
+    import importlib
+
+    return importlib.import_module("lamina.saving.deserialization").deserialize_layer(
+        config, custom_objects=custom_objects)
 

@@ -1,10 +1,13 @@
 """``lamina.models``: ``Model``, ``Sequential``, the functional API, and model files."""
 
+from lamina.models.cloning import clone_model, model_from_json
 from lamina.models.functional import Functional
 from lamina.models.model import Model
 from lamina.models.sequential import Sequential
-from lamina.saving.cloning import clone_model, model_from_json
 from lamina.saving.keras_file import load_model, save_model
+from lamina.utils import registry as _registry
+
+_registry.register_classes("layer", [Functional, Model, Sequential])
 
 __all__ = [
     "Functional",

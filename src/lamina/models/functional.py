@@ -29,6 +29,9 @@ class Functional(Model):
         (None, 2)
     """
 
+    _functional = True
+    _keras_saved_as = "keras.src.models.functional"  # the module Keras files name for it
+
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         if self.__dict__.get("_traced"):
             return  # Model.__new__ built this object; Python calls __init__ a second time
@@ -141,14 +144,14 @@ class Functional(Model):
 
     def get_config(self) -> dict:
         """Keras's config: the layers with the calls that connect them, inputs and outputs."""
-        from lamina.saving.serialization import functional_config
+        from lamina.models.configs import functional_config
 
         return functional_config(self)
 
     @classmethod
     def from_config(cls, config_, custom_objects=None):
         """Rebuild a functional model from ``get_config()`` (or a Keras 3 / Keras 2 config)."""
-        from lamina.saving.serialization import functional_from_config
+        from lamina.models.configs import functional_from_config
 
         return functional_from_config(cls, config_, custom_objects)
 

@@ -71,6 +71,8 @@ class Model(Trainer, Layer):
         (2, 1)
     """
 
+    _keras_model = True  # (lamina.saving sits above the models and asks the object)
+
     def __new__(cls, *args, **kwargs):
         if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
             from lamina.models.functional import Functional
@@ -196,8 +198,8 @@ class Model(Trainer, Layer):
     def from_config(cls, config_, custom_objects=None):
         """Rebuild a model: a functional config gives a functional model, else ``cls(**config)``."""
         if "input_layers" in config_ and "output_layers" in config_:
+            from lamina.models.configs import functional_from_config
             from lamina.models.functional import Functional
-            from lamina.saving.serialization import functional_from_config
 
             return functional_from_config(Functional, config_, custom_objects)
         return super().from_config(config_)

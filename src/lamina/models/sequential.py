@@ -29,6 +29,9 @@ class Sequential(Model):
         [(3, 1), (1,)]
     """
 
+    _sequential = True
+    _keras_saved_as = "keras"  # the module Keras files name for it
+
     def __init__(self, layers=None, trainable: bool = True, name: str | None = None, **kwargs):
         super().__init__(trainable=trainable, name=name, **kwargs)
         self._input_layer: InputLayer | None = None
@@ -193,14 +196,14 @@ class Sequential(Model):
 
     def get_config(self) -> dict:
         """Keras's config: name, trainable, dtype, the layers (input layer first), build shape."""
-        from lamina.saving.serialization import sequential_config
+        from lamina.models.configs import sequential_config
 
         return sequential_config(self)
 
     @classmethod
     def from_config(cls, config_, custom_objects=None):
         """Rebuild a Sequential model from ``get_config()`` (or a Keras 3 / Keras 2 config)."""
-        from lamina.saving.serialization import sequential_from_config
+        from lamina.models.configs import sequential_from_config
 
         return sequential_from_config(cls, config_, custom_objects)
 

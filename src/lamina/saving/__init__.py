@@ -20,7 +20,9 @@ Example:
 
 from __future__ import annotations
 
+from lamina.saving.deserialization import deserialize_keras_object
 from lamina.saving.keras_file import load_model, load_weights, save_model, save_weights
+from lamina.saving.kinds import UnknownObjectError
 from lamina.saving.object_registration import (
     CustomObjectScope,
     custom_object_scope,
@@ -30,11 +32,7 @@ from lamina.saving.object_registration import (
     register_keras_serializable,
 )
 from lamina.saving.safety import UnsafeFileError
-from lamina.saving.serialization import (
-    UnknownObjectError,
-    deserialize_keras_object,
-    serialize_keras_object,
-)
+from lamina.saving.serialization import serialize_keras_object
 
 __all__ = [
     "CustomObjectScope",

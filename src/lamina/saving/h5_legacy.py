@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 
+from lamina.saving import deserialization as de
 from lamina.saving import safety
 from lamina.saving import serialization as ser
 
@@ -165,8 +166,8 @@ def load_model_from_h5(path, custom_objects=None, compile=True, safe_mode=True):
 
 
 def _compile_legacy(model, training, custom_objects, safe_mode):
-    ctx = ser._Context(custom_objects, safe_mode)
-    token = ser._CONTEXT.set(ctx)
+    ctx = de._Context(custom_objects, safe_mode)
+    token = de._CONTEXT.set(ctx)
     try:
         optimizer_config = training.get("optimizer_config")
         optimizer = None
@@ -177,17 +178,17 @@ def _compile_legacy(model, training, custom_objects, safe_mode):
             if name.startswith("Custom>") and name[len("Custom>"):] in ser.builtin_classes(
                     "optimizer"):
                 name = name[len("Custom>"):]  # tf.keras 2.11+ files name built-ins this way
-            optimizer = ser._deserialize({"class_name": name, "config": config}, ctx, "optimizer")
+            optimizer = de._deserialize({"class_name": name, "config": config}, ctx, "optimizer")
         compile_config = {
             "optimizer": optimizer,
-            "loss": ser._deserialize(training.get("loss"), ctx, "loss"),
+            "loss": de._deserialize(training.get("loss"), ctx, "loss"),
             "metrics": training.get("metrics"),
             "weighted_metrics": training.get("weighted_metrics"),
             "loss_weights": training.get("loss_weights"),
         }
-        ser.compile_from_config(model, compile_config, ctx)
+        de.compile_from_config(model, compile_config, ctx)
     finally:
-        ser._CONTEXT.reset(token)
+        de._CONTEXT.reset(token)
     warnings.warn(
         "Loaded a Keras 2 '.h5' model: it is compiled with its saved settings, but its "
         "optimizer starts fresh (Keras 2's optimizer state is not restored).",

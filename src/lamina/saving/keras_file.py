@@ -26,6 +26,7 @@ import zipfile
 
 import numpy as np
 
+from lamina.saving import deserialization as de
 from lamina.saving import safety
 from lamina.saving import serialization as ser
 
@@ -53,20 +54,22 @@ _SKIP_CACHE: dict = {}
 def _skipset(obj) -> frozenset:
     """Attributes Keras would not walk: those every lamina layer/model has."""
     from lamina.layers.layer import Layer
-    from lamina.models.functional import Functional
-    from lamina.models.model import Model
-    from lamina.models.sequential import Sequential
 
-    key = (isinstance(obj, Model), isinstance(obj, Sequential), isinstance(obj, Functional))
+    # lamina's own model classes among obj's bases, found by what they say of themselves
+    # (saving sits above the models and does not import them).
+    model_bases = tuple(base for base in type(obj).__mro__
+                        if base.__module__.startswith("lamina.models.")
+                        and ("_keras_model" in base.__dict__ or "_keras_saved_as" in base.__dict__))
+    key = tuple(base.__name__ for base in model_bases)
     if key in _SKIP_CACHE:
         return _SKIP_CACHE[key]
     skip = set(vars(Layer(name="lamina_probe")))
-    if key[0]:
-        skip |= set(vars(Model(name="lamina_probe"))) - {"optimizer"}
-    if key[1]:
-        skip |= set(vars(Sequential(name="lamina_probe")))
-    if key[2]:
-        skip |= {"_steps", "_inputs_struct", "_outputs_struct", "inputs", "outputs", "_traced"}
+    for base in model_bases:
+        if base.__dict__.get("_functional"):
+            skip |= {"_steps", "_inputs_struct", "_outputs_struct", "inputs", "outputs",
+                     "_traced"}
+        else:
+            skip |= set(vars(base(name="lamina_probe"))) - {"optimizer"}
     skip |= {"_layers", "_parent", "_compiled_step", "history"}
     skip.discard("optimizer")
     _SKIP_CACHE[key] = frozenset(skip)
@@ -83,10 +86,8 @@ def _is_saveable(obj) -> bool:
 def _children(obj):
     """``(attribute name, child)`` pairs in Keras's order: layers first, then sorted names."""
     from lamina.layers.layer import Layer
-    from lamina.models.functional import Functional
-    from lamina.models.sequential import Sequential
 
-    if isinstance(obj, (Sequential, Functional)):
+    if getattr(obj, "_sequential", False) or getattr(obj, "_functional", False):
         yield "layers", list(obj.layers)
     if not isinstance(obj, Layer):
         return
@@ -513,16 +514,16 @@ def model_from_config(config, custom_objects=None, compile=True, safe_mode=True)
             "config.json must hold a dict with 'class_name' and 'config' (a serialized Keras "
             f"model); it holds {type(config).__name__}."
         )
-    ctx = ser._Context(custom_objects, safe_mode)
+    ctx = de._Context(custom_objects, safe_mode)
     ctx.compile = bool(compile)
-    token = ser._CONTEXT.set(ctx)
+    token = de._CONTEXT.set(ctx)
     try:
         from lamina.saving.object_registration import CustomObjectScope
 
         with CustomObjectScope(ctx.custom_objects):
-            model = ser._deserialize(config, ctx, "layer")
+            model = de._deserialize(config, ctx, "layer")
     finally:
-        ser._CONTEXT.reset(token)
+        de._CONTEXT.reset(token)
     if not isinstance(model, Layer):
         raise TypeError(f"config.json describes a {type(model).__name__}, not a model.")
     return model

@@ -20,15 +20,15 @@ raise them.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import math
 import os
 import posixpath
 import stat
-import tempfile
 import zipfile
+
+from lamina.utils.files import atomic_write  # noqa: F401  (saving's writes all go through it)
 
 __all__ = [
     "UnsafeFileError",
@@ -313,43 +313,3 @@ def check_h5_dataset(dataset, *, where: str = "weights file"):
 # -- atomic writes ----------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def atomic_write(path, mode: str = "wb"):
-    """Write ``path`` through a temporary file in the same folder, renamed over it at the end.
-
-    If the body raises, the temporary file is removed and ``path`` is untouched.
-
-    Example:
-        >>> import os, tempfile
-        >>> folder = tempfile.mkdtemp()
-        >>> with atomic_write(os.path.join(folder, "a.txt"), "w") as f:
-        ...     _ = f.write("hello")
-        >>> open(os.path.join(folder, "a.txt")).read()
-        'hello'
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise IsADirectoryError(
-            f"Cannot save to {path!r}: it is an existing folder. Give a file name, e.g. "
-            f"{os.path.join(path, 'model.keras')!r}."
-        )
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(
-            f"Cannot save to {path!r}: the folder {folder!r} does not exist. Create it first "
-            "(os.makedirs(folder, exist_ok=True))."
-        )
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise

@@ -11,7 +11,12 @@ everywhere live here once:
 * ``function_config`` / ``object_config``: Keras's config dict of a function
   (stored by name) or of an object with ``get_config``; ``serialize_object``
   picks the right one, or says what is missing;
-* ``build_from_config``: the object a config (or a bare name) describes.
+* ``build_from_config``: the object a config (or a bare name) describes;
+* ``register_classes`` / ``classes``: lamina's own classes of each kind (layers,
+  models, ...) by name, which the packages that define them register when they
+  are imported. ``lamina.saving`` finds classes here, so it never imports the
+  packages of layers and models to look for them (``classes`` loads the package
+  that provides a kind, by name, the first time the kind is asked for).
 
 Nothing is ever imported or executed from a config: names resolve only to
 built-in objects or to what the caller passes in ``custom_objects``.
@@ -37,6 +42,10 @@ from lamina.utils.naming import to_snake_case, unknown_name_error
 __all__ = [
     "build_from_config",
     "by_class_name",
+    "classes",
+    "register_classes",
+    "register_getter",
+    "resolve",
     "function_config",
     "lookup",
     "object_config",
@@ -208,3 +217,45 @@ def build_from_config(kind: str, config, find: Callable, custom_objects=None):
     if inspect.isclass(cls):
         return cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
     return cls
+
+
+# -- lamina's classes of each kind, registered by the packages that define them -----------------
+
+_CLASSES: dict = {}
+_GETTERS: dict = {}
+# The packages that register a kind's classes (or its ``get``) when imported, loaded by name
+# on the first question: the registry sits below them and imports none of them.
+_PROVIDERS = {"layer": ("lamina.layers", "lamina.models"), "initializer": ("lamina.initializers",)}
+
+
+def _load(kind):
+    if kind in _PROVIDERS:
+        import importlib
+
+        for module in _PROVIDERS.pop(kind):
+            importlib.import_module(module)
+
+
+def register_getter(kind: str, get) -> None:
+    """Make ``get`` (a registry's ``get(identifier)``) the way to resolve a ``kind`` by name."""
+    _GETTERS[kind] = get
+
+
+def resolve(kind: str, identifier):
+    """``get(identifier)`` of the registry of ``kind`` (e.g. an initializer from its name)."""
+    _load(kind)
+    return _GETTERS[kind](identifier)
+
+
+def register_classes(kind: str, items) -> None:
+    """Make ``items`` (classes, or ``(name, class)`` pairs) lamina's own classes of ``kind``."""
+    table = _CLASSES.setdefault(kind, {})
+    for item in items:
+        name, cls = item if isinstance(item, tuple) else (item.__name__, item)
+        table[name] = cls
+
+
+def classes(kind: str) -> dict:
+    """``{class name: class}`` of lamina's own classes of ``kind`` (see ``register_classes``)."""
+    _load(kind)
+    return _CLASSES.get(kind, {})

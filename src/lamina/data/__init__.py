@@ -1,0 +1,6 @@
+"""``lamina.data``: data utilities (Keras's ``to_categorical`` and ``normalize``, also reachable
+as ``lamina.utils.to_categorical`` and ``lamina.utils.normalize``)."""
+
+from lamina.data.numerical import normalize, to_categorical
+
+__all__ = ["normalize", "to_categorical"]

@@ -1,0 +1,197 @@
+"""Sequential and functional models to and from Keras's config dicts.
+
+A ``Sequential`` config lists its layers (the input layer first) and its build
+shape; a functional config lists each layer with the calls that feed it
+("inbound nodes"), and the model's input and output tensors, exactly as Keras
+3 (and, for reading, Keras 2) writes them. The layers themselves are written
+and read by ``lamina.saving``.
+"""
+
+from __future__ import annotations
+
+from lamina.layers.input_layer import InputLayer
+from lamina.saving.deserialization import (
+    deserialize_keras_object,
+    deserialize_layer,
+    loading,
+    shape_tuple,
+)
+from lamina.saving.serialization import dtype_policy, serialize_keras_object, shape_list
+
+__all__ = ["functional_config", "functional_from_config", "sequential_config",
+           "sequential_from_config"]
+
+
+def sequential_config(model) -> dict:
+    """Keras's config of a ``Sequential``: its layers (input layer first) and build shape."""
+    config = {
+        "name": model.name,
+        "trainable": model.trainable,
+        "dtype": dtype_policy(model.dtype),
+        "layers": [serialize_keras_object(layer) for layer in _sequential_layers(model)],
+    }
+    shape = getattr(model, "_build_shape", None)
+    if model.built and shape is not None:
+        config["build_input_shape"] = shape_list(shape)
+    return config
+
+
+def _sequential_layers(model) -> list:
+    """The input layer (if any) then the layers, each once."""
+    out = [model._input_layer] if model._input_layer is not None else []
+    for layer in model.layers:
+        if all(layer is not seen for seen in out):
+            out.append(layer)
+    return out
+
+
+def sequential_from_config(cls, config, custom_objects=None):
+    """Rebuild a ``Sequential`` from ``sequential_config``'s dict (or Keras's, or Keras 2's)."""
+    with loading(custom_objects):
+        layer_configs = config.get("layers", config if isinstance(config, list) else [])
+        dtype = config.get("dtype") if isinstance(config, dict) else None
+        if isinstance(dtype, dict):
+            dtype = deserialize_keras_object(dtype)
+        kwargs = {"name": config.get("name"), "trainable": config.get("trainable", True)}
+        if dtype is not None:
+            kwargs["dtype"] = dtype
+        model = cls(**kwargs)
+        for layer_config in layer_configs:
+            layer = deserialize_layer(layer_config)
+            if isinstance(layer, InputLayer) and model._layers:
+                continue
+            model.add(layer, rebuild=False)
+        model._maybe_rebuild()
+        shape = config.get("build_input_shape")
+        if not model.built and shape and model.layers:
+            model.build(shape_tuple(shape))
+        return model
+
+
+def functional_config(model) -> dict:
+    """Keras's config of a functional model: layers with their inbound nodes, inputs, outputs."""
+    history = {}  # id(KerasTensor) -> [layer name, node index, tensor index]
+    for t in model.inputs:
+        history[id(t)] = [t._keras_history[0].name, 0, 0]
+    calls: dict = {}
+    nodes: dict = {}
+    for layer, layer_inputs, outs in model._steps:
+        index = calls.get(id(layer), 0)
+        calls[id(layer)] = index + 1
+        for i, t in enumerate(outs):
+            history[id(t)] = [layer.name, index, i]
+        nodes.setdefault(id(layer), []).append(layer_inputs)
+
+    def ref(t):
+        return {"class_name": "__keras_tensor__",
+                "config": {"shape": list(t.shape), "dtype": t.dtype,
+                           "keras_history": history[id(t)]}}
+
+    layers = []
+    for layer in model.layers:
+        entry = serialize_keras_object(layer)
+        entry["name"] = layer.name
+        inbound = []
+        for layer_inputs in nodes.get(id(layer), []):
+            if isinstance(layer_inputs, (list, tuple)):
+                args = [[ref(t) for t in layer_inputs]]
+            else:
+                args = [ref(layer_inputs)]
+            inbound.append({"args": args, "kwargs": {"mask": None}
+                            if getattr(layer, "_keras_model", False) else {}})
+        entry["inbound_nodes"] = inbound
+        layers.append(entry)
+
+    def endpoints(tensors, struct):
+        triples = [history[id(t)] for t in tensors]
+        return triples[0] if len(triples) == 1 and not isinstance(struct, (list, tuple)) \
+            else triples
+
+    return {
+        "name": model.name,
+        "trainable": model.trainable,
+        "layers": layers,
+        "input_layers": endpoints(model.inputs, model._inputs_struct),
+        "output_layers": endpoints(model.outputs, model._outputs_struct),
+    }
+
+
+def functional_from_config(cls, config, custom_objects=None):
+    """Rebuild a functional model from ``functional_config``'s dict (or Keras's / Keras 2's)."""
+    with loading(custom_objects):
+        created, outputs, pending = {}, {}, []
+        for entry in config.get("layers", []):
+            layer = deserialize_layer(entry)
+            name = entry.get("name") or layer.name
+            if name in created:
+                raise ValueError(f"The model config has two layers named {name!r}.")
+            created[name] = layer
+            if isinstance(layer, InputLayer):
+                outputs[(name, 0)] = [layer.output]
+            for node_index, node in enumerate(entry.get("inbound_nodes") or []):
+                pending.append((name, node_index, node))
+        while pending:
+            progress, waiting = False, []
+            for name, node_index, node in pending:
+                args = _node_inputs(node)
+                try:
+                    tensors = _resolve_tensors(args, outputs)
+                except KeyError:
+                    waiting.append((name, node_index, node))
+                    continue
+                result = created[name](tensors)
+                outputs[(name, node_index)] = result if isinstance(result, list) else [result]
+                progress = True
+            if not progress:
+                missing = sorted({n for n, _, _ in waiting})
+                raise ValueError(
+                    f"The functional model config cannot be rebuilt: the inputs of layers "
+                    f"{missing} are never produced. The file may be damaged."
+                )
+            pending = waiting
+
+        def endpoint(spec):
+            if isinstance(spec, (list, tuple)) and spec and isinstance(spec[0], str):
+                return _tensor_at(spec, outputs)
+            return [endpoint(s) for s in spec]
+
+        inputs = endpoint(config["input_layers"])
+        outs = endpoint(config["output_layers"])
+        keras2 = any("module" not in entry for entry in config.get("layers", []))
+        if keras2:  # Keras 2 lists every endpoint, even a single one
+            inputs = inputs[0] if isinstance(inputs, list) and len(inputs) == 1 else inputs
+            outs = outs[0] if isinstance(outs, list) and len(outs) == 1 else outs
+        return cls(inputs=inputs, outputs=outs, name=config.get("name"),
+                   trainable=config.get("trainable", True))
+
+
+def _node_inputs(node):
+    """The symbolic inputs of one inbound node (Keras 3 dict or Keras 2 list form)."""
+    if isinstance(node, dict):
+        args = node.get("args", [])
+        for value in (node.get("kwargs") or {}).values():
+            if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+                raise ValueError(
+                    "lamina cannot rebuild a layer call that passes tensors as keyword "
+                    "arguments (e.g. masks) in a functional model."
+                )
+        return args[0] if len(args) == 1 else args
+    # Keras 2: [[layer_name, node_index, tensor_index, kwargs], ...]
+    refs = [[item[0], item[1], item[2]] for item in node]
+    return refs[0] if len(refs) == 1 else refs
+
+
+def _resolve_tensors(args, outputs):
+    if isinstance(args, dict) and args.get("class_name") == "__keras_tensor__":
+        history = args["config"]["keras_history"]
+        return _tensor_at(history, outputs)
+    if isinstance(args, (list, tuple)) and len(args) == 3 and isinstance(args[0], str):
+        return _tensor_at(args, outputs)
+    if isinstance(args, (list, tuple)):
+        return [_resolve_tensors(a, outputs) for a in args]
+    raise ValueError(f"Unrecognized layer input in a functional config: {args!r}.")
+
+
+def _tensor_at(history, outputs):
+    name, node_index, tensor_index = history[0], int(history[1]), int(history[2])
+    return outputs[(name, node_index)][tensor_index]
