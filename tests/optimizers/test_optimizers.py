@@ -16,7 +16,7 @@ import pytest
 
 import lamina
 from lamina import optimizers
-from lamina.optimizers import optimizer as optimizer_module
+from lamina.optimizers import _apply as apply_module
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "keras"
 
@@ -260,7 +260,7 @@ def test_large_variables_updated_block_by_block_match(monkeypatch):
     inits, grads = random_problem(shapes=[(40, 30), (7,)])
     results = []
     for block in (1 << 16, 8):  # default (one call) and tiny blocks (many calls)
-        monkeypatch.setattr(optimizer_module, "_BLOCK", block)
+        monkeypatch.setattr(apply_module, "_BLOCK", block)
         variables = flat_variables(inits)
         opt = optimizers.Nadam(weight_decay=0.01)
         for g in grads:
