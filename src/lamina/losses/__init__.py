@@ -19,31 +19,34 @@ from __future__ import annotations
 
 import inspect
 
-from lamina.losses import losses as _losses
+from lamina.losses import probabilistic as _probabilistic
+from lamina.losses import regression as _regression
 from lamina.losses.loss import Loss
-from lamina.losses.losses import (
+from lamina.losses.probabilistic import (
     BinaryCrossentropy,
     BinaryFocalCrossentropy,
     CategoricalCrossentropy,
     CategoricalFocalCrossentropy,
+    SparseCategoricalCrossentropy,
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    sparse_categorical_crossentropy,
+)
+from lamina.losses.regression import (
     CategoricalHinge,
     CosineSimilarity,
     Hinge,
     Huber,
     KLDivergence,
     LogCosh,
-    LossFunctionWrapper,
     MeanAbsoluteError,
     MeanAbsolutePercentageError,
     MeanSquaredError,
     MeanSquaredLogarithmicError,
     Poisson,
-    SparseCategoricalCrossentropy,
     SquaredHinge,
-    binary_crossentropy,
-    binary_focal_crossentropy,
-    categorical_crossentropy,
-    categorical_focal_crossentropy,
     categorical_hinge,
     cosine_similarity,
     hinge,
@@ -55,9 +58,9 @@ from lamina.losses.losses import (
     mean_squared_error,
     mean_squared_logarithmic_error,
     poisson,
-    sparse_categorical_crossentropy,
     squared_hinge,
 )
+from lamina.losses.wrapper import LossFunctionWrapper
 from lamina.utils import registry
 
 __all__ = [
@@ -104,7 +107,9 @@ __all__ = [
 
 # Every loss by its Python name, plus Keras's short aliases and the Keras 2
 # spellings that tutorials still use.
-_OBJECTS = {name: globals()[name] for name in _losses.__all__}
+_OBJECTS = {name: globals()[name] for module in (_regression, _probabilistic)
+            for name in module.__all__}
+_OBJECTS["LossFunctionWrapper"] = LossFunctionWrapper
 _OBJECTS["Loss"] = Loss
 _ALIASES = {
     "mse": "mean_squared_error",
