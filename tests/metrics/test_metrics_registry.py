@@ -18,6 +18,8 @@ METRIC_MODULES = [
     "lamina.metrics.regression_metrics",
     "lamina.metrics.probabilistic_metrics",
     "lamina.metrics.confusion_metrics",
+    "lamina.metrics.confusion_counts",
+    "lamina.metrics.auc",
 ]
 
 # One non-default configuration per class, for the round trips.
