@@ -34,8 +34,7 @@ from lamina.saving.kinds import (
 )
 from lamina.saving.serialization import _builtin_function
 
-__all__ = ["build_from_config", "compile_from_config", "deserialize_keras_object",
-           "deserialize_layer", "loading", "shape_tuple"]
+__all__ = ["deserialize_keras_object", "deserialize_layer", "loading", "shape_tuple"]
 
 
 class _Context:
@@ -385,6 +384,8 @@ def _instantiate_layer(cls, inner, full_config, ctx):
             ) from e
         if not isinstance(layer, Layer):
             raise TypeError(f"{cls.__name__}.from_config did not return a layer.")
+        from lamina.saving.rebuild import build_from_config, compile_from_config
+
         build_config = full_config.get("build_config")
         if build_config and not layer.built:
             build_from_config(layer, build_config)
@@ -408,79 +409,10 @@ def _upgrade_keras2_layer_config(cls, config):
     return config
 
 
-def build_from_config(layer, build_config) -> None:
-    """Create a layer's weights from its saved ``build_config`` (as Keras does on loading)."""
-    custom = getattr(type(layer), "build_from_config", None)
-    if custom is not None:
-        layer.build_from_config(build_config)
-        return
-    shape = build_config.get("input_shape")
-    if shape is None:
-        return
-    shape = shape_tuple(shape)
-    if getattr(layer, "_sequential", False):
-        if not layer.built:
-            layer.build(shape)
-        return
-    if getattr(layer, "_keras_model", False):
-        _call_on_zeros(layer, shape)
-        return
-    layer._maybe_build(shape)
-    if any(not sub.built for sub in layer._all_layers()):
-        _call_on_zeros(layer, shape)
-
-
 def shape_tuple(shape):
     if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
         return [shape_tuple(s) for s in shape]
     return tuple(None if d is None else int(d) for d in shape)
-
-
-def _call_on_zeros(layer, shape):
-    """Run ``layer`` once on zeros of ``shape`` (None dimensions as 1) to create lazy weights."""
-    def zeros(s):
-        return np.zeros(tuple(1 if d is None else d for d in s), dtype=layer.dtype)
-
-    data = [zeros(s) for s in shape] if isinstance(shape, list) else zeros(shape)
-    try:
-        layer(data, training=False)
-    except TypeError:
-        layer(data)
-
-
-def compile_from_config(model, compile_config, ctx=None) -> None:
-    """Compile ``model`` with the saved ``compile_config`` and build its optimizer."""
-    ctx = ctx or current_context()
-    optimizer = _deserialize(compile_config.get("optimizer"), ctx, "optimizer")
-    loss = compile_config.get("loss")
-    loss = _deserialize(loss, ctx, "loss") if isinstance(loss, (dict, list)) else loss
-    metrics = _deserialize(compile_config.get("metrics"), ctx, "metric")
-    weighted = _deserialize(compile_config.get("weighted_metrics"), ctx, "metric")
-    model.compile(
-        optimizer=optimizer if optimizer is not None else "rmsprop",
-        loss=loss,
-        loss_weights=compile_config.get("loss_weights"),
-        metrics=_flatten_metrics(metrics),
-        weighted_metrics=_flatten_metrics(weighted),
-    )
-    if model.built and model.optimizer is not None and not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)
-
-
-def _flatten_metrics(metrics):
-    """Keras 2 files nest metrics per output ([["accuracy"]]); lamina takes one flat list."""
-    if metrics is None:
-        return None
-    if isinstance(metrics, dict):
-        metrics = list(metrics.values())
-    flat = []
-    for m in metrics:
-        if isinstance(m, (list, tuple)):
-            flat.extend(_flatten_metrics(list(m)))
-        else:
-            flat.append(m)
-    return flat or None
-
 
 
 @contextlib.contextmanager

@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 
 from lamina.saving import deserialization as de
-from lamina.saving import safety
+from lamina.saving import rebuild, safety
 from lamina.saving import serialization as ser
 
 __all__ = ["is_legacy_h5", "load_model_from_h5", "load_weights_from_legacy"]
@@ -186,7 +186,7 @@ def _compile_legacy(model, training, custom_objects, safe_mode):
             "weighted_metrics": training.get("weighted_metrics"),
             "loss_weights": training.get("loss_weights"),
         }
-        de.compile_from_config(model, compile_config, ctx)
+        rebuild.compile_from_config(model, compile_config, ctx)
     finally:
         de._CONTEXT.reset(token)
     warnings.warn(
