@@ -19,6 +19,7 @@ from gradcheck import check_gradients
 
 import lamina
 from lamina import ops
+from lamina.ops import _nn
 
 # Public names of lamina.ops that have no gradient to check: creation, shape/dtype queries,
 # comparisons and logic, integer-valued or piecewise-constant results, and stop_gradient.
@@ -332,6 +333,21 @@ case("log_softmax/axis=0", lambda x: ops.log_softmax(x, axis=0), normal(3, 4))
 case("normalize", ops.normalize, normal(3, 4))
 case("normalize/axis=0", lambda x: ops.normalize(x, axis=0), normal(3, 4))
 case("normalize/order=1", lambda x: ops.normalize(x, order=1), away(3, 4))
+case("batch_normalization", lambda x, m, v, b, s: ops.batch_normalization(x, m, v, -1, b, s),
+     normal(4, 3), normal(3), positive(3), normal(3), normal(3))
+case("batch_normalization/axis=1_no_offset_scale",
+     lambda x, m, v: ops.batch_normalization(x, m, v, axis=1, epsilon=0.01),
+     normal(2, 3, 2), normal(3), positive(3))
+# BatchNormalization's fused primitive: with batch statistics, x's gradient includes theirs.
+case("batch_normalization/fused_batch_statistics",
+     lambda x, g, b: _nn._fused_batch_normalization(
+         x, g, b, *_nn._fused_moments(x, (0,)), epsilon=1e-3, axes=(0,), batch_stats=True),
+     normal(5, 3), normal(1, 3), normal(1, 3), covers=())
+case("batch_normalization/fused_fixed_statistics",
+     lambda x, g, b, m, v: _nn._fused_batch_normalization(
+         x, g, b, m, v, epsilon=1e-3, axes=(0, 1), batch_stats=False),
+     normal(2, 3, 2), normal(1, 1, 2), normal(1, 1, 2), normal(1, 1, 2), positive(1, 1, 2),
+     wrt=(0, 1, 2), covers=())
 
 # -- cross-entropies (with respect to the targets as well: soft labels) --------------------
 case(

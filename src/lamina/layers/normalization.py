@@ -15,17 +15,14 @@ import warnings
 import numpy as np
 
 from lamina import config, constraints, initializers, ops, regularizers
-from lamina.autodiff import Primitive, apply
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
+from lamina.ops._nn import _fused_batch_normalization, _fused_moments
 
 __all__ = [
     "BatchNormalization",
     "LayerNormalization",
     "UnitNormalization",
-    "batch_norm_backward",
-    "batch_norm_forward",
-    "batch_statistics",
     "update_moving_statistics",
 ]
 
@@ -92,82 +89,6 @@ def _check_epsilon(layer_name: str, epsilon) -> float:
 
 # -- batch normalization arithmetic, shared by the layer and the fused training kernel ----------
 #
-# One forward and one backward function (a fused op, for speed and so that the
-# tape step and the fused step compute bit-identical numbers). Statistics and
-# per-feature vectors are kept in "keepdims" shape, broadcasting against x.
-
-
-def batch_statistics(x: np.ndarray, axes: tuple):
-    """Batch mean and biased variance (mean squared deviation, divided by n) over ``axes``."""
-    mean = np.mean(x, axis=axes, keepdims=True)
-    variance = np.mean(np.square(np.subtract(x, mean)), axis=axes, keepdims=True)
-    return mean, variance
-
-
-def batch_norm_forward(x, mean, variance, gamma, beta, epsilon):
-    """``x * inv + (beta - mean * inv)`` with ``inv = gamma / sqrt(variance + epsilon)``.
-
-    Keras's order of operations (``tf.nn.batch_normalization``). ``gamma`` and
-    ``beta`` may be ``None``. Returns ``(out, rstd, inv)``.
-    """
-    rstd = np.reciprocal(np.sqrt(np.add(variance, epsilon)))
-    inv = rstd if gamma is None else np.multiply(rstd, gamma)
-    shift = np.multiply(mean, inv)
-    shift = np.negative(shift) if beta is None else np.subtract(beta, shift)
-    return np.add(np.multiply(x, inv), shift), rstd, inv
-
-
-def batch_norm_backward(g, x, mean, rstd, inv, axes, batch_stats: bool, need_dx: bool = True):
-    """Gradients ``(dx, dgamma, dbeta)`` of batch normalization for the output gradient ``g``.
-
-    With ``xhat = (x - mean) * rstd``: ``dbeta = sum(g)``, ``dgamma = sum(g * xhat)``;
-    with batch statistics ``dx = inv / n * (n * g - dbeta - xhat * dgamma)`` (the
-    statistics depend on ``x``), with fixed statistics ``dx = g * inv``. Sums run
-    over ``axes`` and keep their dimensions.
-    """
-    xhat = np.multiply(np.subtract(x, mean), rstd)
-    dbeta = np.sum(g, axis=axes, keepdims=True)
-    dgamma = np.sum(np.multiply(g, xhat), axis=axes, keepdims=True)
-    if not need_dx:
-        return None, dgamma, dbeta
-    if not batch_stats:
-        return np.multiply(g, inv), dgamma, dbeta
-    n = x.size // inv.size
-    dx = np.multiply(g, n)
-    dx -= dbeta
-    dx -= np.multiply(xhat, dgamma)
-    dx *= inv / n
-    return dx, dgamma, dbeta
-
-
-def _bn_fwd(x, gamma, beta, mean, variance, *, epsilon, axes, batch_stats):
-    out, rstd, inv = batch_norm_forward(x, mean, variance, gamma, beta, epsilon)
-    return out, (x, mean, rstd, inv, axes, batch_stats, np.shape(gamma), np.shape(beta))
-
-
-def _bn_vjp(g, saved, needs):
-    # With batch statistics, dx includes their dependence on x: no gradient goes to them.
-    x, mean, rstd, inv, axes, batch_stats, gamma_shape, beta_shape = saved
-    dx, dgamma, dbeta = batch_norm_backward(g, x, mean, rstd, inv, axes, batch_stats, needs[0])
-    return (dx, dgamma.reshape(gamma_shape) if needs[1] else None,
-            dbeta.reshape(beta_shape) if needs[2] else None, None, None)
-
-
-def _moments_fwd(x, axes):
-    mean, variance = batch_statistics(x, axes)
-    return np.stack([mean, variance]), None
-
-
-def _no_gradient(g, saved, needs):
-    return (None,)
-
-
-# Fused batch normalization (for speed and so the statistics' gradient is exact in one pass),
-# and the batch statistics it uses, stacked: [mean, variance] in "keepdims" shape.
-_BATCH_NORM = Primitive("batch_normalization", _bn_fwd, _bn_vjp)
-_BATCH_MOMENTS = Primitive("batch_moments", _moments_fwd, _no_gradient)
-
-
 def update_moving_statistics(layer, mean, variance) -> None:
     """Fold one batch's statistics into a ``BatchNormalization`` layer's moving averages.
 
@@ -340,16 +261,15 @@ class BatchNormalization(Layer):
             shift = ops.negative(shift) if beta is None else ops.subtract(beta, shift)
             return ops.add(ops.multiply(inputs, inv), shift)
         if batch_stats:
-            moments = apply(_BATCH_MOMENTS, (inputs,), axes=self._reduction_axes)
-            mean, variance = moments[0], moments[1]
+            mean, variance = _fused_moments(inputs, self._reduction_axes)
             update_moving_statistics(self, mean, variance)
         else:
             mean = ops.reshape(self.moving_mean, shape)
             variance = ops.reshape(self.moving_variance, shape)
         one, zero = self.constant_parameters(inputs.dtype)
-        return apply(_BATCH_NORM, (inputs, one if gamma is None else gamma,
-                                   zero if beta is None else beta, mean, variance),
-                     epsilon=self.epsilon, axes=self._reduction_axes, batch_stats=batch_stats)
+        return _fused_batch_normalization(
+            inputs, one if gamma is None else gamma, zero if beta is None else beta, mean,
+            variance, epsilon=self.epsilon, axes=self._reduction_axes, batch_stats=batch_stats)
 
     @staticmethod
     def constant_parameters(dtype):

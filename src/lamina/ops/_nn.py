@@ -9,7 +9,7 @@ from lamina.autodiff.tape import apply
 from lamina.autodiff.tensor import Tensor
 from lamina.ops import _primitives as P
 from lamina.ops._array import take_along_axis
-from lamina.ops._core import expand_dims, ndim, shape, squeeze
+from lamina.ops._core import expand_dims, ndim, reshape, shape, squeeze
 from lamina.ops._math import (
     abs,
     add,
@@ -145,6 +145,57 @@ def softmax(x, axis=-1) -> Tensor:
 def log_softmax(x, axis=-1) -> Tensor:
     """``x - logsumexp(x)`` along ``axis``."""
     return apply(P.LOG_SOFTMAX, (x,), axis=axis)
+
+
+def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3) -> Tensor:
+    """Normalize ``x`` with given statistics: ``(x - mean) * scale / sqrt(variance + epsilon) + offset``.
+
+    ``mean``, ``variance``, ``offset`` and ``scale`` are vectors along ``axis``
+    of ``x``, computed in Keras's order (``x * inv + (offset - mean * inv)``).
+    """
+    rank = ndim(x)
+    if not -rank <= axis < rank:
+        raise ValueError(f"batch_normalization: axis={axis} is out of range for an input of "
+                         f"rank {rank}; pass an axis in [{-rank}, {rank - 1}].")
+    features = shape(x)[axis]
+    broadcast = [1] * rank
+    broadcast[axis] = features
+
+    def along_axis(name, v):
+        if v is None:
+            return None
+        if tuple(shape(v)) != (features,):
+            raise ValueError(f"batch_normalization: {name} must be a vector of {features} "
+                             f"values (the size of axis {axis} of x); received shape "
+                             f"{tuple(shape(v))}.")
+        return reshape(v, broadcast)
+
+    mean, variance = along_axis("mean", mean), along_axis("variance", variance)
+    offset, scale = along_axis("offset", offset), along_axis("scale", scale)
+    inv = rsqrt(add(variance, epsilon))
+    if scale is not None:
+        inv = multiply(inv, scale)
+    shift = negative(multiply(mean, inv))
+    if offset is not None:
+        shift = add(shift, offset)
+    return add(multiply(x, inv), shift)
+
+
+def _fused_batch_normalization(x, gamma, beta, mean, variance, *, epsilon, axes, batch_stats):
+    """Batch normalization as one primitive (``BatchNormalization``'s step).
+
+    Statistics and vectors are in "keepdims" shape. With ``batch_stats`` the
+    statistics are ``x``'s own and the gradient of ``x`` includes their
+    dependence on it; no gradient goes to ``mean`` and ``variance``.
+    """
+    return apply(P.BATCH_NORM, (x, gamma, beta, mean, variance),
+                 epsilon=epsilon, axes=axes, batch_stats=batch_stats)
+
+
+def _fused_moments(x, axes):
+    """Batch mean and biased variance over ``axes``, in "keepdims" shape, as one primitive."""
+    moments = apply(P.BATCH_MOMENTS, (x,), axes=axes)
+    return moments[0], moments[1]
 
 
 def normalize(x, axis=-1, order=2, epsilon=None) -> Tensor:
