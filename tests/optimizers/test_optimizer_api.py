@@ -545,8 +545,8 @@ def test_docstring_examples_run():
     import lamina.optimizers as package
 
     failures = 0
-    for info in pkgutil.iter_modules(package.__path__):
-        module = importlib.import_module(f"lamina.optimizers.{info.name}")
+    for info in pkgutil.walk_packages(package.__path__, "lamina.optimizers."):
+        module = importlib.import_module(info.name)
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         failures += result.failed
     failures += doctest.testmod(package, optionflags=doctest.ELLIPSIS).failed
