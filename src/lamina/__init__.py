@@ -21,8 +21,8 @@ from lamina import config as config
 from lamina.autodiff import GradientTape as GradientTape
 from lamina.autodiff import Tensor as Tensor
 from lamina.autodiff import Variable as Variable
-
-__version__ = "0.1.0"
+from lamina.version import __version__ as __version__
+from lamina.version import version as version
 
 _SUBMODULES = {
     "activations", "callbacks", "constraints", "datasets", "initializers", "layers", "losses",
@@ -40,7 +40,7 @@ _LAZY = {
 }
 
 __all__ = sorted(
-    ["GradientTape", "Tensor", "Variable", "config", "__version__", *_SUBMODULES, *_LAZY]
+    ["GradientTape", "Tensor", "Variable", "config", "__version__", "version", *_SUBMODULES, *_LAZY]
 )
 
 

@@ -33,6 +33,7 @@ from lamina.saving.kinds import (
     builtin_classes,
 )
 from lamina.saving.serialization import _builtin_function
+from lamina.version import __version__
 
 __all__ = ["deserialize_keras_object", "deserialize_layer", "loading", "shape_tuple"]
 
@@ -270,7 +271,6 @@ def _class_kind(obj):
 
 
 def _unknown_class_error(class_name, registered, module, kind, ctx, config=None):
-    import lamina
 
     inner = config.get("config") if isinstance(config, dict) else None
     name = inner.get("name") if isinstance(inner, dict) else None
@@ -284,7 +284,7 @@ def _unknown_class_error(class_name, registered, module, kind, ctx, config=None)
         guess = closest(class_name, available)
         return UnknownObjectError(
             f"This file uses the Keras {noun} '{class_name}'{where}, which lamina "
-            f"{lamina.__version__} does not provide. lamina has these {noun}s: "
+            f"{__version__} does not provide. lamina has these {noun}s: "
             f"{', '.join(available)}."
             + (f" (The closest is '{guess}'.)" if guess else "")
             + " Rebuild the model with supported layers, or load it with Keras."
@@ -293,7 +293,7 @@ def _unknown_class_error(class_name, registered, module, kind, ctx, config=None)
     short = str(shown).split(">")[-1]
     return UnknownObjectError(
         f"This file uses the class '{shown}'{where} (module {module!r}), which is not a Keras "
-        f"class that lamina {lamina.__version__} provides, and was not registered or given. "
+        f"class that lamina {__version__} provides, and was not registered or given. "
         "lamina never imports modules named in a file. If it is your own class, pass it when "
         f"loading: custom_objects={{{short!r}: {short}}}, or decorate the class with "
         "@lamina.saving.register_keras_serializable()."

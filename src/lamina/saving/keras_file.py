@@ -27,6 +27,7 @@ from lamina.saving import deserialization as de
 from lamina.saving import safety
 from lamina.saving import serialization as ser
 from lamina.saving.weights_h5 import load_weights_from_h5, open_h5_bytes, weights_bytes
+from lamina.version import __version__
 
 __all__ = ["load_model", "load_weights", "save_model", "save_weights"]
 
@@ -43,12 +44,11 @@ _WEIGHTS = "model.weights.h5"
 def _metadata_json() -> str:
     import json
 
-    import lamina
 
     return json.dumps({
         "keras_version": KERAS_FORMAT_VERSION,
         "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
-        "lamina_version": lamina.__version__,
+        "lamina_version": __version__,
         "note": "Written by lamina (Keras 3 API on NumPy) in the Keras 3 .keras format.",
     })
 
