@@ -320,7 +320,7 @@ def test_deserialize_an_activation_layer_config():
     layer = activations.deserialize(config)
     assert isinstance(layer, layers.Activation)
     np.testing.assert_allclose(np.asarray(layer(np.array([[0.5]]))), np.tanh([[0.5]]), rtol=1e-6)
-    with pytest.raises(ValueError, match=r"Unknown activation class 'NoSuchLayer'"):
+    with pytest.raises(ValueError, match=r"Unknown activation 'NoSuchLayer'. Valid names"):
         activations.deserialize({"module": "keras.layers", "class_name": "NoSuchLayer"})
 
 

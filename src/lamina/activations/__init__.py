@@ -134,34 +134,13 @@ def deserialize(config, custom_objects=None):
         >>> activations.deserialize({"class_name": "function", "config": "tanh"}).__name__
         'tanh'
     """
-    if isinstance(config, str):
-        return _lookup(config, custom_objects)
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            "An activation config must be a name or a dict with a 'class_name' key. "
-            f"Got {config!r} instead."
-        )
-    class_name = config["class_name"]
-    if class_name == "function":
-        name = config.get("config")
-        registered = config.get("registered_name")
-        if custom_objects and registered in custom_objects:
-            return custom_objects[registered]
-        return _lookup(name, custom_objects)
-    if custom_objects and class_name in custom_objects:
-        cls = custom_objects[class_name]
-        inner = config.get("config") or {}
-        return cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
-    if class_name in _REGISTRY:  # older configs: {"class_name": "relu"}
-        return _REGISTRY[class_name]
-    if str(config.get("module", "")).startswith("keras.layers"):  # e.g. a ReLU layer
-        cls = registry.classes("layer").get(class_name)  # (layers sit above activations)
+    if isinstance(config, dict) and str(config.get("module", "")).startswith("keras.layers"):
+        # An activation layer (ReLU, ...): layers sit above activations, so found by name.
+        cls = registry.classes("layer").get(config.get("class_name"))
         if isinstance(cls, type):
             return cls.from_config(config.get("config") or {})
-    raise ValueError(
-        f"Unknown activation class {class_name!r} in config {config!r}. Pass it in "
-        f"custom_objects={{{class_name!r}: ...}} to load it."
-    )
+    return registry.deserialize("activation", config, _lookup, custom_objects,
+                                find_function=_lookup)
 
 
 def get(identifier):

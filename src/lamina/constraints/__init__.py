@@ -64,7 +64,7 @@ def deserialize(config, custom_objects=None):
         >>> constraints.deserialize({"class_name": "MaxNorm", "config": {"max_value": 3}})
         MaxNorm(max_value=3, axis=0)
     """
-    return registry.build_from_config("constraint", config, _lookup, custom_objects)
+    return registry.deserialize("constraint", config, _lookup, custom_objects)
 
 
 def get(identifier):

@@ -119,7 +119,7 @@ def deserialize(config, custom_objects=None):
         >>> initializers.deserialize({"class_name": "RandomNormal", "config": {"stddev": 1.0}})
         RandomNormal(seed=None, mean=0.0, stddev=1.0)
     """
-    return registry.build_from_config("initializer", config, _lookup, custom_objects)
+    return registry.deserialize("initializer", config, _lookup, custom_objects)
 
 
 def get(identifier):

@@ -184,28 +184,16 @@ def deserialize(config, custom_objects=None):
         >>> loss.delta
         2.0
     """
-    if isinstance(config, str):
-        obj = _lookup(config, custom_objects)
-        return obj() if inspect.isclass(obj) else obj
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise TypeError(
-            "lamina.losses.deserialize expects a name or a dict with 'class_name' and "
-            f"'config' keys, as made by lamina.losses.serialize. Got {config!r} instead."
-        )
-    class_name = config["class_name"]
-    inner = config.get("config") or {}
-    if class_name == "function":
-        if not isinstance(inner, str):
-            raise TypeError(
-                f"A serialized loss function needs its name as 'config'. Got {inner!r} instead."
-            )
-        return _lookup(inner.split(">")[-1], custom_objects)
-    cls = _lookup(class_name, custom_objects)
-    if not (inspect.isclass(cls) and issubclass(cls, Loss)):
-        raise TypeError(f"{class_name!r} is not a Loss class, so it cannot be built from a config.")
-    if isinstance(inner, dict) and isinstance(inner.get("fn"), (dict, str)):
-        inner = {**inner, "fn": deserialize(inner["fn"], custom_objects)}
-    return cls.from_config(inner)
+    def build(cls, inner):
+        if not issubclass(cls, Loss):
+            raise TypeError(f"{cls.__name__!r} is not a Loss class, so it cannot be built "
+                            "from a loss config.")
+        if isinstance(inner.get("fn"), (dict, str)):  # a wrapped function, maybe a custom one
+            inner["fn"] = deserialize(inner["fn"], custom_objects)
+        return cls.from_config(inner)
+
+    return registry.deserialize("loss", config, _lookup, custom_objects, find_function=_lookup,
+                                build=build)
 
 
 def get(identifier):

@@ -367,25 +367,20 @@ def deserialize(config, custom_objects=None):
             "lamina.metrics.deserialize expects a name or a dict with 'class_name' and "
             f"'config' (as made by lamina.metrics.serialize). Got {config!r} instead."
         )
-    class_name = config["class_name"]
-    if class_name == "function":
-        return deserialize_function(config, custom_objects)
-    inner = config.get("config") or {}
-    cls = None
-    if custom_objects:
-        cls = custom_objects.get(class_name) or custom_objects.get(
-            config.get("registered_name") or ""
-        )
-    if cls is None:
-        cls = _OBJECTS.get(class_name)
-    if cls is None or class_name in ("Metric", "metric"):
-        raise naming.unknown_name_error(
-            "metric class", class_name, [c.__name__ for c in _CLASSES if c is not Metric]
-        )
-    if isinstance(inner, dict) and "fn" in inner:
-        # A wrapped function may be one of custom_objects.
-        inner = {**inner, "fn": deserialize_function(inner["fn"], custom_objects)}
-    return cls.from_config(inner)
+    def find(class_name, custom_objects):
+        cls = (custom_objects or {}).get(class_name) or _OBJECTS.get(class_name)
+        if cls is None or class_name in ("Metric", "metric"):
+            raise naming.unknown_name_error(
+                "metric class", class_name, [c.__name__ for c in _CLASSES if c is not Metric])
+        return cls
+
+    def build(cls, inner):
+        if "fn" in inner:  # a wrapped function may be one of custom_objects
+            inner["fn"] = deserialize_function(inner["fn"], custom_objects)
+        return cls.from_config(inner)
+
+    return registry.deserialize("metric", config, find, custom_objects,
+                                find_function=deserialize_function, build=build)
 
 
 def _instantiate(obj):

@@ -82,16 +82,18 @@ def deserialize(config, custom_objects=None) -> Optimizer:
             "optimizers.deserialize expects a dict with 'class_name' and 'config', such as "
             f"{{'class_name': 'Adam', 'config': {{'learning_rate': 0.001}}}}. Got {config!r}."
         )
-    name = config["class_name"]
-    custom = dict(custom_objects or {})
-    cls = custom.get(name) or custom.get(config.get("registered_name") or "")
-    if cls is None:
-        cls = ALL_OBJECTS_DICT.get(str(name).lower())
-    if cls is None:
-        raise naming.unknown_name_error(
-            "optimizer", name, [c.__name__ for c in _BUILTIN] + list(custom)
-        )
-    return cls.from_config(dict(config.get("config") or {}), custom_objects=custom_objects)
+
+    def find(name, custom_objects):
+        custom = dict(custom_objects or {})
+        cls = custom.get(name) or ALL_OBJECTS_DICT.get(str(name).lower())
+        if cls is None:
+            raise naming.unknown_name_error(
+                "optimizer", name, [c.__name__ for c in _BUILTIN] + list(custom))
+        return cls
+
+    return registry.deserialize(
+        "optimizer", config, find, custom_objects,
+        build=lambda cls, inner: cls.from_config(inner, custom_objects=custom_objects))
 
 
 def get(identifier):

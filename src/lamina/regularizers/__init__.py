@@ -77,7 +77,7 @@ def deserialize(config, custom_objects=None):
     if isinstance(config, str) and config == "l1_l2":
         if not (custom_objects and config in custom_objects):
             return _l1_l2_default()
-    return registry.build_from_config("regularizer", config, _lookup, custom_objects)
+    return registry.deserialize("regularizer", config, _lookup, custom_objects)
 
 
 def get(identifier):

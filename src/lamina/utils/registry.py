@@ -11,7 +11,7 @@ everywhere live here once:
 * ``function_config`` / ``object_config``: Keras's config dict of a function
   (stored by name) or of an object with ``get_config``; ``serialize_object``
   picks the right one, or says what is missing;
-* ``build_from_config``: the object a config (or a bare name) describes;
+* ``deserialize``: the object a config (or a bare name) describes (every registry's path);
 * ``register_classes`` / ``classes``: lamina's own classes of each kind (layers,
   models, ...) by name, which the packages that define them register when they
   are imported. ``lamina.saving`` finds classes here, so it never imports the
@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Mapping
 from lamina.utils.naming import to_snake_case, unknown_name_error
 
 __all__ = [
-    "build_from_config",
+    "deserialize",
     "by_class_name",
     "classes",
     "register_classes",
@@ -166,30 +166,37 @@ def serialize_object(kind: str, obj, builtin_module: str, builtins: Mapping, fix
     return object_config(obj, builtin_module, builtins)
 
 
-def build_from_config(kind: str, config, find: Callable, custom_objects=None):
-    """Build the object that a name or a Keras config dict describes.
+def deserialize(kind: str, config, find: Callable, custom_objects=None, *,
+                find_function: Callable | None = None, build: Callable | None = None):
+    """Build the object a name or a Keras config dict describes: every registry's ``deserialize``.
 
-    A ``"function"`` config resolves only through ``custom_objects``. Otherwise
-    the class is ``custom_objects[registered_name]`` or ``find(class_name,
-    custom_objects)``, and is built with ``from_config`` (or its constructor);
-    anything ``find`` returns that is not a class is returned as is.
+    ``custom_objects`` comes first, under the ``registered_name`` or the class
+    name. A ``"function"`` config (Keras stores functions by name, never as
+    code) resolves through ``custom_objects``, then ``find_function`` if the
+    registry has built-in functions. Otherwise ``find(class_name,
+    custom_objects)`` gives the class, built with ``build(cls, inner_config)``
+    when given, else ``from_config`` (or the constructor); anything ``find``
+    returns that is not a class is returned as is.
 
     Args:
         kind: what is built, for the error messages (``"initializer"``).
         config: a name, or ``{"class_name": ..., "config": ..., "registered_name": ...}``.
-        find: the registry's lookup, ``find(name, custom_objects)``.
+        find: the registry's lookup, ``find(name, custom_objects)``; it raises for
+            an unknown name.
         custom_objects: optional ``{name: class_or_function}``.
+        find_function: the registry's lookup of its built-in functions by name.
+        build: how the registry builds a class from its inner config.
 
     Raises:
-        ValueError: for a config of another form, or a function that is not in
-            ``custom_objects``.
+        ValueError: for a config of another form, or a function that is neither
+            built in nor in ``custom_objects``.
 
     Example:
         >>> from lamina.constraints import MaxNorm
         >>> def find(name, custom_objects=None):
         ...     return lookup("constraint", name, {"MaxNorm": MaxNorm}, custom_objects)
         >>> config = {"class_name": "MaxNorm", "config": {"max_value": 3}}
-        >>> build_from_config("constraint", config, find)
+        >>> deserialize("constraint", config, find)
         MaxNorm(max_value=3, axis=0)
     """
     if isinstance(config, str):
@@ -197,26 +204,36 @@ def build_from_config(kind: str, config, find: Callable, custom_objects=None):
     if not isinstance(config, dict) or "class_name" not in config:
         article = "An" if kind[:1] in "aeiou" else "A"
         raise ValueError(
-            f"{article} {kind} config must be a name or a dict with a 'class_name' key. "
-            f"Got {config!r} instead."
+            f"{article} {kind} config must be a name or a dict with a 'class_name' key, as "
+            f"serialize() writes it. Got {config!r} instead."
         )
     registered = config.get("registered_name")
-    if config["class_name"] == "function":
-        name = registered or config.get("config")
-        if custom_objects and name in custom_objects:
-            return custom_objects[name]
+    class_name = config["class_name"]
+    if class_name == "function":
+        names = [n for n in (registered, config.get("config")) if isinstance(n, str)]
+        if not names:
+            raise ValueError(f"A serialized {kind} function needs its name as 'config'. "
+                             f"Got {config!r} instead.")
+        for name in names:
+            if custom_objects and name in custom_objects:
+                return custom_objects[name]
+        name = names[-1].split(">")[-1]  # a registered "package>name" falls back to the name
+        if find_function is not None:
+            return find_function(name, custom_objects)
         raise ValueError(
-            f"The {kind} function {name!r} is not built in. Pass it in "
-            f"custom_objects={{{name!r}: ...}} to load it."
+            f"The {kind} function {names[-1]!r} is not built in. Pass it in "
+            f"custom_objects={{{names[-1]!r}: ...}} to load it."
         )
     if custom_objects and registered in custom_objects:
         cls = custom_objects[registered]
     else:
-        cls = find(config["class_name"], custom_objects)
-    inner = config.get("config") or {}
-    if inspect.isclass(cls):
-        return cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
-    return cls
+        cls = find(class_name, custom_objects)
+    inner = dict(config.get("config") or {})
+    if not inspect.isclass(cls):
+        return cls
+    if build is not None:
+        return build(cls, inner)
+    return cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
 
 
 # -- lamina's classes of each kind, registered by the packages that define them -----------------

@@ -92,11 +92,11 @@ def deserialize(config, custom_objects=None) -> LearningRateSchedule:
             "{'class_name': 'ExponentialDecay', 'config': {...}}. "
             f"Got {config!r} instead."
         )
-    name = config["class_name"]
-    registry = dict(_BUILTIN)
-    registry.update(custom_objects or {})
-    registered = config.get("registered_name")
-    cls = registry.get(name) or (registry.get(registered) if registered else None)
-    if cls is None:
-        raise naming.unknown_name_error("learning rate schedule", name, registry)
-    return cls.from_config(dict(config.get("config", {})))
+
+    def find(name, custom_objects):
+        known = {**_BUILTIN, **(custom_objects or {})}
+        if name not in known:
+            raise naming.unknown_name_error("learning rate schedule", name, known)
+        return known[name]
+
+    return registry.deserialize("learning rate schedule", config, find, custom_objects)
