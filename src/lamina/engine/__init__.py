@@ -2,7 +2,7 @@
 
 Read it in this order: ``trace.py`` (how one real run of a step is written
 down), ``plan.py`` (the list of operations and how two traces are compared),
-``codegen.py`` (the plan as straight-line Python), ``function.py`` (the
+``codegen.py`` (the plan as straight-line Python), ``compiled.py`` (the
 signature cache and the eager fallback). The engine sees only primitives,
 variables and host functions: it never imports layers, models or trainers.
 """
