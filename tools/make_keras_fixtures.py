@@ -691,11 +691,35 @@ def make_training():
     return cat
 
 
+def make_api_attributes():
+    """The public attributes of Keras's Layer and Model classes (names only, no values).
+
+    lamina's tests check that each one either works or says it is a Keras API
+    that lamina does not provide.
+    """
+    inputs = keras.Input(shape=(3,))
+    functional = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    sequential = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)])
+    objects = {"Layer": keras.layers.Layer(), "Model": keras.Model(),
+               "Sequential": sequential, "Functional": functional}
+    names = {kind: sorted(n for n in dir(obj) if not n.startswith("_"))
+             for kind, obj in objects.items()}
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    with open(OUT_DIR / "api_attributes.json", "w") as f:
+        json.dump({"keras": keras.__version__, "attributes": names}, f, indent=1)
+        f.write("\n")
+    print(f"api_attributes: {sum(map(len, names.values()))} names", file=sys.stderr)
+
+
 def main():
     np.random.seed(0)
     keras.utils.set_random_seed(0)
     print(f"tensorflow {tf.__version__}, keras {keras.__version__}, "
           f"numpy {np.__version__}", file=sys.stderr)
+    if sys.argv[1:] == ["api_attributes"]:  # the one category that needs no numbers
+        make_api_attributes()
+        return
+    make_api_attributes()
     cats = [make_activations(), make_layers(), make_losses(),
             make_optimizers(), make_schedules(), make_training()]
     total = sum((OUT_DIR / f"{c.name}.{e}").stat().st_size

@@ -33,6 +33,7 @@ _LAZY = {
     "Model": ("lamina.models", "Model"),
     "Input": ("lamina.layers", "Input"),
     "InputLayer": ("lamina.layers", "InputLayer"),
+    "KerasTensor": ("lamina.layers", "KerasTensor"),
     "Layer": ("lamina.layers", "Layer"),
     "Loss": ("lamina.losses", "Loss"),
     "Optimizer": ("lamina.optimizers", "Optimizer"),
@@ -58,4 +59,5 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | _SUBMODULES | set(_LAZY))
+    # Public names only (not the modules and helpers this module imports).
+    return sorted(__all__)

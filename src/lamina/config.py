@@ -64,3 +64,8 @@ def set_epsilon(value: float) -> None:
 def backend() -> str:
     """Return the name of the compute backend: always ``"numpy"``."""
     return "numpy"
+
+
+def __dir__():
+    # Public names only (not the modules and helpers this module imports).
+    return sorted(__all__)

@@ -217,3 +217,8 @@ def shuffle(x, axis=0, seed=None):
 
 def _permutation(n, seed):
     return make_generator(seed).permutation(n)
+
+
+def __dir__():
+    # Public names only (not the modules and helpers this module imports).
+    return sorted(__all__)

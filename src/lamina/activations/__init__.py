@@ -212,3 +212,8 @@ __all__ = [
     "tanh_shrink",
     "threshold",
 ]
+
+
+def __dir__():
+    # Public names only (not the modules and helpers this module imports).
+    return sorted(__all__)

@@ -67,4 +67,5 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    # Public names only (not the modules and helpers this module imports).
+    return sorted(__all__)

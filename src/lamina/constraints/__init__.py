@@ -112,3 +112,8 @@ __all__ = [
     "serialize",
     "unit_norm",
 ]
+
+
+def __dir__():
+    # Public names only (not the modules and helpers this module imports).
+    return sorted(__all__)

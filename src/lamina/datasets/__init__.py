@@ -35,3 +35,8 @@ def minmax_scale(train, *others):
     span = np.where(hi > lo, hi - lo, 1.0)
     out = [(train - lo) / span] + [(np.asarray(o, dtype=np.float64) - lo) / span for o in others]
     return tuple(out)
+
+
+def __dir__():
+    # Public names only (not the modules and helpers this module imports).
+    return sorted(__all__)

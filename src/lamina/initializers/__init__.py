@@ -210,3 +210,8 @@ __all__ = [
 ]
 
 registry.register_getter("initializer", get)  # how a Variable resolves an initializer's name
+
+
+def __dir__():
+    # Public names only (not the modules and helpers this module imports).
+    return sorted(__all__)

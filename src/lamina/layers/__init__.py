@@ -39,6 +39,8 @@ __all__ = [
     "SpatialDropout2D",
     "SpatialDropout3D",
     "UnitNormalization",
+    "deserialize",
+    "serialize",
 ]
 
 
@@ -69,3 +71,7 @@ def deserialize(config, custom_objects=None):
     return importlib.import_module("lamina.saving.deserialization").deserialize_layer(
         config, custom_objects=custom_objects)
 
+
+def __dir__():
+    # Public names only (not the modules and helpers this module imports).
+    return sorted(__all__)

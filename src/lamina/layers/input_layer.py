@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lamina.layers.input_spec import KerasTensor
+from lamina.layers.input_spec import KerasTensor, add_node
 from lamina.layers.layer import Layer, standardize_dtype
 
 __all__ = ["Input", "InputLayer"]
@@ -49,10 +49,14 @@ class InputLayer(Layer):
         self.sparse = False
         self.optional = optional
         self.built = True
-        self.output = KerasTensor(self.batch_shape, self.dtype, name=self.name, history=(self, None))
+        tensor = KerasTensor(self.batch_shape, self.dtype, name=self.name, history=(self, None))
+        add_node(self, tensor, tensor)
 
     def call(self, inputs):
         return inputs
+
+    def get_build_config(self):
+        return None  # an input layer has nothing to build
 
     def compute_output_shape(self, input_shape):
         return self.batch_shape

@@ -158,5 +158,15 @@ def symbolic_output(layer, inputs, *args, **kwargs):
         check_input(layer, layer.input_spec, shapes)
     out_shape = layer.compute_output_shape(shapes)
     if isinstance(out_shape, list):
-        return [KerasTensor(s, layer.dtype, history=(layer, inputs)) for s in out_shape]
-    return KerasTensor(out_shape, layer.dtype, history=(layer, inputs))
+        outputs = [KerasTensor(s, layer.dtype, history=(layer, inputs)) for s in out_shape]
+    else:
+        outputs = KerasTensor(out_shape, layer.dtype, history=(layer, inputs))
+    add_node(layer, inputs, outputs)
+    return outputs
+
+
+def add_node(layer, inputs, outputs):
+    """Note one symbolic call of ``layer`` (what ``layer.input`` / ``layer.output`` report)."""
+    node = (inputs, outputs)
+    layer.__dict__.setdefault("_inbound_nodes", []).append(node)
+    return node

@@ -15,6 +15,7 @@ import numpy as np
 from lamina import config
 from lamina.autodiff.tensor import Tensor, Variable
 from lamina.layers.input_spec import KerasTensor, check_input
+from lamina.layers.keras_api import KerasLayerAPI
 from lamina.utils import naming
 
 __all__ = ["Layer"]
@@ -69,7 +70,7 @@ def _to_input_tensor(x, dtype: str | None, autocast: bool):
     return Tensor(arr)
 
 
-class Layer:
+class Layer(KerasLayerAPI):
     """Base class of all layers.
 
     Subclasses store their configuration in ``__init__``, create weights in

@@ -238,3 +238,8 @@ def get(identifier):
         f"{type(identifier).__name__}. Pass a loss name such as 'mse', a Loss instance, or "
         "a function fn(y_true, y_pred)."
     )
+
+
+def __dir__():
+    # Public names only (not the modules and helpers this module imports).
+    return sorted(__all__)

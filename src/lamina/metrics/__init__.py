@@ -220,7 +220,8 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LOSS_FUNCTIONS))
+    # Public names only (not the modules and helpers this module imports).
+    return sorted(set(__all__) | set(_LOSS_FUNCTIONS))
 
 
 # ---------------------------------------------------------------------------

@@ -18,3 +18,8 @@ __all__ = [
     "model_from_json",
     "save_model",
 ]
+
+
+def __dir__():
+    # Public names only (not the modules and helpers this module imports).
+    return sorted(__all__)

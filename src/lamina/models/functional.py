@@ -95,6 +95,32 @@ class Functional(Model):
     def layers(self):
         return list(self._layers)
 
+    @property
+    def operations(self):
+        """The layers of the graph, input layers first (Keras 3's name for ``layers`` here)."""
+        return self.layers
+
+    @property
+    def output_names(self) -> list:
+        """The names of the layers that produce the outputs."""
+        return [t._keras_history[0].name for t in self.outputs]
+
+    def get_build_config(self):
+        return {"input_shape": None}  # the graph defines the shapes
+
+    def build_from_config(self, config) -> None:
+        return None  # built when it is made from its inputs and outputs
+
+    @property
+    def input(self):
+        """The model's input tensor(s), as given to ``Model(inputs, outputs)``."""
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        """The model's output tensor(s), as given to ``Model(inputs, outputs)``."""
+        return self._outputs_struct
+
     def _input_batch_shape(self):
         return self._build_shape
 

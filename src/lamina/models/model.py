@@ -186,6 +186,26 @@ class Model(Trainer, Layer):
 
         load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
+    def get_compile_config(self):
+        """The arguments ``compile`` was given, in Keras's format (None if not compiled)."""
+        from lamina.saving.serialization import get_compile_config
+
+        return get_compile_config(self) or None
+
+    def compile_from_config(self, config) -> None:
+        """Compile the model from ``get_compile_config()``'s dict (as loading a file does)."""
+        from lamina.saving.rebuild import compile_from_config
+
+        compile_from_config(self, config)
+
+    def build_from_config(self, config) -> None:
+        """Create the model's weights for the saved input shape (calls the model on zeros)."""
+        shape = (config or {}).get("input_shape")
+        if shape is not None:
+            from lamina.layers.keras_api import _tuple_shape
+
+            self._call_on_zeros(_tuple_shape(shape))
+
     def to_json(self, **kwargs) -> str:
         """The model's config as a JSON string (``lamina.models.model_from_json`` reads it)."""
         import json

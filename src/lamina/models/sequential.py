@@ -150,9 +150,19 @@ class Sequential(Model):
         if self._input_layer is None:
             self._set_input_layer(InputLayer(batch_shape=(None,) + shape[1:], dtype=self.dtype))
             self._layers.insert(0, self._input_layer)
-        x = KerasTensor(shape, self._input_layer.dtype)
+        x = self._input_layer.output
+        if tuple(x.shape) != shape:
+            x = KerasTensor(shape, self._input_layer.dtype, history=(self._input_layer, None))
+        # The graph of the last build is the one layer.input/output report: drop the older one's.
+        for layer, node in self.__dict__.get("_graph_nodes", ()):
+            nodes = layer.__dict__.get("_inbound_nodes", [])
+            nodes[:] = [n for n in nodes if n is not node]
+        graph_nodes, graph_input = [], x
         for layer in self._layers_list():
             x = layer(x)
+            nodes = layer.__dict__.get("_inbound_nodes")
+            if nodes:
+                graph_nodes.append((layer, nodes[-1]))
             if isinstance(x, list):
                 raise ValueError(
                     f"Layer '{layer.name}' returns several outputs; a Sequential model needs "
@@ -160,6 +170,7 @@ class Sequential(Model):
                 )
         self._output_shape = x.shape
         self._build_shape = shape
+        self.__dict__.update(_graph_nodes=graph_nodes, _graph=(graph_input, x))
         self.built = True
 
     def call(self, inputs, training=None, mask=None):
@@ -187,6 +198,46 @@ class Sequential(Model):
         for layer in self._layers_list():
             shape = layer.compute_output_shape(shape)
         return shape
+
+    def build_from_config(self, config) -> None:
+        """Build the model for the saved input shape (``get_build_config()``'s dict)."""
+        shape = (config or {}).get("input_shape")
+        if shape is not None and not self.built:
+            self.build(tuple(None if d is None else int(d) for d in shape))
+
+    def _graph_end(self, index, what):
+        graph = self.__dict__.get("_graph")
+        if not self.built or graph is None:
+            raise AttributeError(
+                f"Sequential model '{self.name}' has no {what} yet: it is not built. Start it "
+                "with `lamina.Input(shape=...)` (or call it on data) first.")
+        return graph[index]
+
+    @property
+    def input(self):
+        """The symbolic input tensor (the model's ``Input``, once built)."""
+        return self._graph_end(0, "input")
+
+    @property
+    def output(self):
+        """The symbolic output tensor of the last layer, once built."""
+        return self._graph_end(1, "output")
+
+    @property
+    def output_names(self) -> list:
+        """The name of the last layer, which makes the output."""
+        layers = self._layers_list()
+        if not layers:
+            raise AttributeError(f"Sequential model '{self.name}' has no layers yet.")
+        return [layers[-1].name]
+
+    @property
+    def inputs(self):
+        return [self.input]
+
+    @property
+    def outputs(self):
+        return [self.output]
 
     @property
     def output_shape(self):

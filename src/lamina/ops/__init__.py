@@ -29,3 +29,8 @@ __all__ = sorted(
     and callable(value)
     and getattr(value, "__module__", None) == module.__name__
 )
+
+
+def __dir__():
+    # Public names only (not the modules and helpers this module imports).
+    return sorted(__all__)

@@ -131,3 +131,8 @@ def get(identifier):
         f"Could not interpret optimizer identifier: {identifier!r}. Pass a name such as "
         "'adam', a config dict, or an optimizer instance such as keras.optimizers.Adam()."
     )
+
+
+def __dir__():
+    # Public names only (not the modules and helpers this module imports).
+    return sorted(__all__)

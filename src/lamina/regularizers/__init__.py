@@ -129,3 +129,8 @@ __all__ = [
     "orthogonal_regularizer",
     "serialize",
 ]
+
+
+def __dir__():
+    # Public names only (not the modules and helpers this module imports).
+    return sorted(__all__)

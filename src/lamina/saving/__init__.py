@@ -50,3 +50,8 @@ __all__ = [
     "save_weights",
     "serialize_keras_object",
 ]
+
+
+def __dir__():
+    # Public names only (not the modules and helpers this module imports).
+    return sorted(__all__)

@@ -3,47 +3,14 @@ and a model compiled from its ``compile_config``, as Keras does when it loads a 
 
 from __future__ import annotations
 
-import numpy as np
-
-from lamina.saving.deserialization import _deserialize, current_context, shape_tuple
+from lamina.saving.deserialization import _deserialize, current_context
 
 __all__ = ["build_from_config", "compile_from_config"]
 
 
 def build_from_config(layer, build_config) -> None:
     """Create a layer's weights from its saved ``build_config`` (as Keras does on loading)."""
-    custom = getattr(type(layer), "build_from_config", None)
-    if custom is not None:
-        layer.build_from_config(build_config)
-        return
-    shape = build_config.get("input_shape")
-    if shape is None:
-        return
-    shape = shape_tuple(shape)
-    if getattr(layer, "_sequential", False):
-        if not layer.built:
-            layer.build(shape)
-        return
-    if getattr(layer, "_keras_model", False):
-        _call_on_zeros(layer, shape)
-        return
-    layer._maybe_build(shape)
-    if any(not sub.built for sub in layer._all_layers()):
-        _call_on_zeros(layer, shape)
-
-
-
-
-def _call_on_zeros(layer, shape):
-    """Run ``layer`` once on zeros of ``shape`` (None dimensions as 1) to create lazy weights."""
-    def zeros(s):
-        return np.zeros(tuple(1 if d is None else d for d in s), dtype=layer.dtype)
-
-    data = [zeros(s) for s in shape] if isinstance(shape, list) else zeros(shape)
-    try:
-        layer(data, training=False)
-    except TypeError:
-        layer(data)
+    layer.build_from_config(build_config)
 
 
 def compile_from_config(model, compile_config, ctx=None) -> None:

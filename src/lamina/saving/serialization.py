@@ -209,24 +209,8 @@ def _builtin_function(kind, name):
 
 
 def get_build_config(layer):
-    """``{"input_shape": [...]}`` for a built layer (what Keras's ``get_build_config`` gives)."""
-    custom = getattr(type(layer), "get_build_config", None)
-    if custom is not None:
-        return layer.get_build_config()
-    from lamina.layers.input_layer import InputLayer
-
-    if isinstance(layer, InputLayer):
-        return None
-    if getattr(layer, "_functional", False):
-        return {"input_shape": None}
-    from lamina.layers.layer import Layer
-
-    shape = getattr(layer, "_build_shape", None)
-    if shape is None or not getattr(layer, "built", False):
-        return None
-    if type(layer).build is Layer.build and not layer.weights and not layer._layers:
-        return None  # nothing to build (Keras writes no build_config for such layers either)
-    return {"input_shape": shape_list(shape)}
+    """The layer's ``get_build_config()`` (``{"input_shape": [...]}`` once built, or None)."""
+    return layer.get_build_config()
 
 
 def shape_list(shape):

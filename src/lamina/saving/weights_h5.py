@@ -91,6 +91,14 @@ def _own_variables(obj) -> list:
     return list(obj._trainable_variables) + list(obj._non_trainable_variables)
 
 
+def _overrides(obj, method: str) -> bool:
+    """Whether ``obj``'s class defines its own ``method`` (Keras's per-layer variable stores)."""
+    from lamina.layers.keras_api import KerasLayerAPI
+
+    mine = getattr(type(obj), method, None)
+    return mine is not None and mine is not getattr(KerasLayerAPI, method)
+
+
 def _join(path: str, name: str) -> str:
     return f"{path}/{name}" if path else name
 
@@ -147,6 +155,13 @@ def weights_bytes(model) -> bytes:
             name = getattr(obj, "name", None)
             if isinstance(name, str):
                 group.attrs["name"] = name
+            if _overrides(obj, "save_own_variables"):  # a layer whose state is its own
+                store: dict = {}
+                obj.save_own_variables(store)
+                for key, value in store.items():
+                    group.create_dataset(str(key), data=np.asarray(
+                        value.numpy() if hasattr(value, "numpy") else value))
+                return
             for i, variable in enumerate(_own_variables(obj)):
                 group.create_dataset(str(i), data=np.asarray(variable.value))
 
@@ -274,6 +289,10 @@ def load_weights_from_h5(model, h5file, skip_mismatch=False, *, source="weights 
 
     def visit(obj, path):
         group = _vars_group(h5file, path)
+        if _overrides(obj, "load_own_variables"):  # the layer reads its own store
+            obj.load_own_variables({} if group is None else
+                                   {key: group[key][()] for key in group.keys()})
+            return
         values = _read_vars(group) if group is not None else []
         if isinstance(obj, Optimizer):
             if group is not None:

@@ -19,6 +19,7 @@ from lamina.trainers import data as data_module
 __all__ = ["Trainer"]
 
 from lamina.trainers.fit import FitMixin, _class_weights_to_sample_weights
+from lamina.trainers.keras_api import KerasTrainerAPI
 from lamina.trainers.logs import (
     batch_len,
     first,
@@ -31,7 +32,7 @@ from lamina.trainers.logs import (
 )
 
 
-class Trainer(FitMixin):
+class Trainer(FitMixin, KerasTrainerAPI):
     """Mixin that gives a model Keras's training API."""
 
     def __init__(self):
@@ -63,7 +64,8 @@ class Trainer(FitMixin):
             run_eagerly: run ``train_step``/``test_step``/``predict_step`` step by step on
                 the tape, instead of tracing them once per batch signature and replaying
                 the plan (``lamina.engine``). Both give the same numbers.
-            steps_per_execution, jit_compile, auto_scale_loss: accepted and ignored.
+            steps_per_execution, jit_compile, auto_scale_loss: accepted (and reported by
+                the attributes of the same names); the engine decides how steps run.
 
         Example:
             >>> import lamina
@@ -82,6 +84,7 @@ class Trainer(FitMixin):
         if kwargs:
             raise TypeError(f"compile() got unexpected keyword arguments: {sorted(kwargs)}.")
         self.optimizer = optimizers.get(optimizer)
+        loss = self._single_output_loss(loss)
         self.loss = loss
         # No loss is allowed (a custom train_step may compute its own, as in Keras); the
         # default step then says what is missing.
@@ -97,6 +100,11 @@ class Trainer(FitMixin):
         self._compile_metrics = None  # resolved at the first fit/evaluate (needs output shape)
         self.run_eagerly = bool(run_eagerly)
         self.jit_compile = jit_compile
+        if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) \
+                or steps_per_execution < 1:
+            raise ValueError(f"compile(steps_per_execution=...) must be an integer >= 1; got "
+                             f"{steps_per_execution!r}.")
+        self.steps_per_execution = steps_per_execution
         self._compiled_step = None
         self.__dict__["_compiled_test"] = None
         self.__dict__["_compiled_predict"] = None

@@ -40,3 +40,8 @@ def clear_session() -> None:
     from lamina.utils import naming
 
     naming.reset_uids()
+
+
+def __dir__():
+    # Public names only (not the modules and helpers this module imports).
+    return sorted(__all__)

@@ -17,3 +17,8 @@ from lamina.visualization.functions import plot_function
 from lamina.visualization.history import plot_history
 
 __all__ = ["plot_function", "plot_history", "plot_model"]
+
+
+def __dir__():
+    # Public names only (not the modules and helpers this module imports).
+    return sorted(__all__)

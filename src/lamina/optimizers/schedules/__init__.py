@@ -100,3 +100,8 @@ def deserialize(config, custom_objects=None) -> LearningRateSchedule:
         return known[name]
 
     return registry.deserialize("learning rate schedule", config, find, custom_objects)
+
+
+def __dir__():
+    # Public names only (not the modules and helpers this module imports).
+    return sorted(__all__)
