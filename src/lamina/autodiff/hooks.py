@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from lamina.autodiff import _state
-from lamina.autodiff.tensor import Tensor, raw_value
+from lamina.autodiff.tensor import StaticMetadata, Tensor, raw_value
 
 __all__ = ["Traced", "active", "as_array", "has_traced", "host", "host_update", "paused",
            "raw_value", "set_current"]
@@ -63,7 +63,7 @@ def _set_value(self, value):
     Tensor.value.__set__(self, value)
 
 
-class Traced(Tensor):
+class Traced(StaticMetadata, Tensor):
     """A tensor computed while a step was traced; it knows its slot in the plan."""
 
     __slots__ = ("_slot", "_rec")
@@ -77,28 +77,6 @@ class Traced(Tensor):
         self._slot = slot
         self._rec = rec
 
-    # Metadata is static per signature: reading it is not a value read.
-    @property
-    def shape(self) -> tuple:
-        return raw_value(self).shape
-
-    @property
-    def dtype(self):
-        return raw_value(self).dtype
-
-    @property
-    def ndim(self) -> int:
-        return raw_value(self).ndim
-
-    @property
-    def size(self) -> int:
-        return raw_value(self).size
-
-    def __len__(self) -> int:
-        v = raw_value(self)
-        if v.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return len(v)
 
     def __iter__(self):
         n = len(self)

@@ -275,7 +275,40 @@ def _variable_value(self):
     return raw_value(self)
 
 
-class Variable(Tensor):
+class StaticMetadata:
+    """Shape, dtype, rank and size read from the array itself, not through ``value``.
+
+    For tensors whose ``value`` reports its reads to a traced step (variables,
+    traced tensors): their metadata is fixed per signature, so reading it is
+    not a read of their values.
+    """
+
+    __slots__ = ()
+
+    @property
+    def shape(self) -> tuple:
+        return raw_value(self).shape
+
+    @property
+    def dtype(self):
+        return raw_value(self).dtype
+
+    @property
+    def ndim(self) -> int:
+        return raw_value(self).ndim
+
+    @property
+    def size(self) -> int:
+        return raw_value(self).size
+
+    def __len__(self) -> int:
+        v = raw_value(self)
+        if v.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(v)
+
+
+class Variable(StaticMetadata, Tensor):
     """A tensor whose values a model learns: updated in place by ``assign``.
 
     Args:
@@ -327,22 +360,6 @@ class Variable(Tensor):
         self.constraint = constraint
         self.regularizer = None
         self._layer = None
-
-    @property
-    def shape(self) -> tuple:
-        return raw_value(self).shape
-
-    @property
-    def dtype(self):
-        return raw_value(self).dtype
-
-    @property
-    def ndim(self) -> int:
-        return raw_value(self).ndim
-
-    @property
-    def size(self) -> int:
-        return raw_value(self).size
 
     def numpy(self) -> np.ndarray:
         return self.value.copy()
