@@ -1,0 +1,41 @@
+"""Gradient cases of the core, reshaping, normalization and regularization layers."""
+
+import numpy as np
+from layer_gradients import LayerCase
+
+from lamina import layers
+
+_RNG = np.random.default_rng(11)
+
+
+def normal(*shape):
+    return _RNG.standard_normal(shape)
+
+
+def _adapted_normalization():
+    layer = layers.Normalization()
+    layer.adapt(normal(20, 3) * 3 + 1)
+    return layer
+
+
+CASES = [
+    LayerCase("Dense", lambda: layers.Dense(3, activation="tanh"), normal(4, 5)),
+    LayerCase("Dense/3d_input", lambda: layers.Dense(2), normal(2, 3, 4), covers=("Dense",)),
+    LayerCase("Activation", lambda: layers.Activation("softplus"), normal(3, 4)),
+    LayerCase("Flatten", layers.Flatten, normal(2, 3, 2)),
+    LayerCase("Reshape", lambda: layers.Reshape((3, 2)), normal(2, 6)),
+    LayerCase("BatchNormalization", layers.BatchNormalization, normal(6, 3), training=True),
+    LayerCase("BatchNormalization/inference", layers.BatchNormalization, normal(6, 3),
+              covers=("BatchNormalization",)),
+    LayerCase("LayerNormalization", layers.LayerNormalization, normal(4, 5)),
+    LayerCase("UnitNormalization", layers.UnitNormalization, normal(3, 4)),
+    LayerCase("Normalization", _adapted_normalization, normal(4, 3)),
+    # The dropout family passes values through outside training (what is differentiable there).
+    LayerCase("Dropout", lambda: layers.Dropout(0.5), normal(3, 4)),
+    LayerCase("GaussianNoise", lambda: layers.GaussianNoise(0.3), normal(3, 4)),
+    LayerCase("GaussianDropout", lambda: layers.GaussianDropout(0.3), normal(3, 4)),
+    LayerCase("AlphaDropout", lambda: layers.AlphaDropout(0.3), normal(3, 4)),
+    LayerCase("SpatialDropout1D", lambda: layers.SpatialDropout1D(0.3), normal(2, 3, 4)),
+    LayerCase("SpatialDropout2D", lambda: layers.SpatialDropout2D(0.3), normal(2, 3, 3, 2)),
+    LayerCase("SpatialDropout3D", lambda: layers.SpatialDropout3D(0.3), normal(1, 2, 2, 2, 2)),
+]
