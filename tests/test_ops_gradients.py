@@ -349,6 +349,44 @@ case("batch_normalization/fused_fixed_statistics",
      normal(2, 3, 2), normal(1, 1, 2), normal(1, 1, 2), normal(1, 1, 2), positive(1, 1, 2),
      wrt=(0, 1, 2), covers=())
 
+# -- convolution and pooling ---------------------------------------------------------------
+case("conv/2d_valid", ops.conv, normal(2, 5, 4, 3), normal(3, 2, 3, 2))
+case("conv/2d_same_strided_dilated",
+     lambda x, k: ops.conv(x, k, strides=(2, 1), padding="same", dilation_rate=(1, 2)),
+     normal(1, 6, 7, 2), normal(2, 3, 2, 3))
+case("conv/1d_same", lambda x, k: ops.conv(x, k, strides=2, padding="same"),
+     normal(2, 7, 2), normal(3, 2, 3))
+case("conv/3d", lambda x, k: ops.conv(x, k, padding="same"), normal(1, 3, 4, 3, 2),
+     normal(2, 2, 2, 2, 2))
+case("conv/groups", lambda x, k: ops.conv(x, k, padding="same"), normal(1, 4, 4, 4),
+     normal(3, 3, 2, 4))
+case("conv/pointwise", ops.conv, normal(2, 3, 3, 4), normal(1, 1, 4, 2))
+case("conv/channels_first", lambda x, k: ops.conv(x, k, padding="same",
+                                                  data_format="channels_first"),
+     normal(1, 2, 5, 4), normal(3, 3, 2, 2))
+case("depthwise_conv", lambda x, k: ops.depthwise_conv(x, k, strides=2, padding="same"),
+     normal(1, 5, 5, 3), normal(3, 3, 3, 2))
+case("separable_conv", lambda x, d, p: ops.separable_conv(x, d, p, padding="same"),
+     normal(1, 4, 4, 2), normal(3, 3, 2, 2), normal(1, 1, 4, 3))
+case("conv_transpose/valid", lambda x, k: ops.conv_transpose(x, k, strides=2),
+     normal(1, 3, 4, 3), normal(3, 3, 2, 3))
+case("conv_transpose/same_output_padding",
+     lambda x, k: ops.conv_transpose(x, k, strides=2, padding="same", output_padding=1),
+     normal(1, 3, 3, 2), normal(3, 3, 2, 2))
+case("conv_transpose/1d", lambda x, k: ops.conv_transpose(x, k, strides=3),
+     normal(2, 4, 2), normal(4, 3, 2))
+# Pooling: distinct values keep the maxima clear of ties.
+case("max_pool/tiled", lambda x: ops.max_pool(x, 2),
+     _RNG.permutation(48).reshape(1, 4, 4, 3) / 10.0)
+case("max_pool/overlapping_same", lambda x: ops.max_pool(x, 3, strides=2, padding="same"),
+     _RNG.permutation(50).reshape(1, 5, 5, 2) / 10.0)
+case("max_pool/1d", lambda x: ops.max_pool(x, 2, strides=1),
+     _RNG.permutation(14).reshape(2, 7, 1) / 10.0)
+case("average_pool/tiled", lambda x: ops.average_pool(x, 2), normal(1, 4, 4, 2))
+case("average_pool/same", lambda x: ops.average_pool(x, 3, strides=2, padding="same"),
+     normal(1, 5, 4, 2))
+case("average_pool/3d", lambda x: ops.average_pool(x, (2, 2, 1)), normal(1, 4, 2, 3, 1))
+
 # -- cross-entropies (with respect to the targets as well: soft labels) --------------------
 case(
     "binary_crossentropy/from_logits",

@@ -166,6 +166,45 @@ def case_functional_in_functional(K):
     return K.Model(inputs, outputs, name="outer_model")
 
 
+def case_cnn(K):
+    L = K.layers
+    return K.Sequential([
+        K.Input((12, 12, 1)), L.Conv2D(4, 3, activation="relu"), L.MaxPooling2D(),
+        L.Conv2D(6, 3, strides=1, padding="same", kernel_regularizer="l2", name="conv_b"),
+        L.AveragePooling2D(2, padding="same"), L.Flatten(), L.Dropout(0.3), L.Dense(3)],
+        name="small_cnn")
+
+
+def case_conv1d_family(K):
+    L = K.layers
+    return K.Sequential([
+        K.Input((10, 3)), L.Conv1D(4, 3, padding="causal", dilation_rate=2, activation="tanh"),
+        L.ZeroPadding1D((1, 2)), L.MaxPooling1D(2, strides=1), L.Cropping1D((1, 0)),
+        L.DepthwiseConv1D(3, depth_multiplier=2), L.SeparableConv1D(4, 2, padding="same"),
+        L.UpSampling1D(2), L.Conv1DTranspose(2, 3, strides=2), L.AveragePooling1D(3),
+        L.GlobalAveragePooling1D(), L.Dense(2)])
+
+
+def case_conv2d_family(K):
+    L = K.layers
+    return K.Sequential([
+        K.Input((8, 8, 2)), L.ZeroPadding2D(((1, 0), (0, 1))),
+        L.DepthwiseConv2D(3, depth_multiplier=2, use_bias=False),
+        L.SeparableConv2D(4, 3, padding="same", activation="relu"),
+        L.Conv2DTranspose(3, 3, strides=2, padding="same", output_padding=1),
+        L.Cropping2D(((1, 0), (0, 2))), L.UpSampling2D((1, 2)), L.Conv2D(4, 2, groups=1),
+        L.MaxPooling2D(3, strides=2, padding="same"), L.GlobalMaxPooling2D(), L.Dense(2)])
+
+
+def case_conv3d_family(K):
+    L = K.layers
+    return K.Sequential([
+        K.Input((4, 4, 4, 1)), L.Conv3D(2, 2, padding="same"), L.MaxPooling3D(padding="same"),
+        L.UpSampling3D((1, 2, 1)), L.Conv3DTranspose(2, 2, strides=(1, 1, 2)),
+        L.ZeroPadding3D(1), L.Cropping3D(((0, 1), (1, 0), (1, 1))), L.AveragePooling3D(2),
+        L.GlobalAveragePooling3D(keepdims=True), L.Flatten(), L.Dense(2)])
+
+
 CASES = {
     name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")
 }
@@ -304,9 +343,11 @@ def hostile_keras_files():
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2),
                               keras.layers.Lambda(lambda t: t * 2.0, name="double")])
     model.save(OUT / "hostile_lambda.keras")
-    model = keras.Sequential([keras.Input((4, 2)), keras.layers.Conv1D(3, 2, name="conv"),
-                              keras.layers.Flatten()])
-    model.save(OUT / "hostile_conv1d.keras")
+    # A Keras layer lamina does not have (audio features): loading must name it.
+    model = keras.Sequential([keras.Input((64,)), keras.layers.MelSpectrogram(
+        fft_length=32, sequence_stride=16, sequence_length=32, num_mel_bins=8, name="mel"),
+        keras.layers.Flatten()])
+    model.save(OUT / "hostile_unknown_layer.keras")
     print("  hostile_*.keras")
 
 
@@ -350,6 +391,17 @@ REQUIRED_ARGS = {
     ("layer", "GaussianDropout"): {"rate": 0.5}, ("layer", "GaussianNoise"): {"stddev": 0.5},
     ("layer", "SpatialDropout1D"): {"rate": 0.5}, ("layer", "SpatialDropout2D"): {"rate": 0.5},
     ("layer", "SpatialDropout3D"): {"rate": 0.5},
+    **{("layer", f"Conv{n}D"): {"filters": 4, "kernel_size": 3} for n in (1, 2, 3)},
+    **{("layer", f"Conv{n}DTranspose"): {"filters": 4, "kernel_size": 3} for n in (1, 2, 3)},
+    **{("layer", f"SeparableConv{n}D"): {"filters": 4, "kernel_size": 3} for n in (1, 2)},
+    **{("layer", f"DepthwiseConv{n}D"): {"kernel_size": 3} for n in (1, 2)},
+    **{("layer", f"AveragePooling{n}D"): {"pool_size": 2} for n in (1, 2, 3)},
+    ("layer", "Resizing"): {"height": 4, "width": 5}, ("layer", "CenterCrop"): {"height": 4,
+                                                                                 "width": 5},
+    ("layer", "RandomCrop"): {"height": 4, "width": 5}, ("layer", "Rescaling"): {"scale": 0.5},
+    ("layer", "RandomRotation"): {"factor": 0.2}, ("layer", "RandomZoom"): {"height_factor": 0.2},
+    ("layer", "RandomTranslation"): {"height_factor": 0.2, "width_factor": 0.1},
+    ("layer", "RandomContrast"): {"factor": 0.2}, ("layer", "RandomBrightness"): {"factor": 0.2},
     ("initializer", "Constant"): {"value": 2.0},
     ("metric", "PrecisionAtRecall"): {"recall": 0.5},
     ("metric", "RecallAtPrecision"): {"precision": 0.5},

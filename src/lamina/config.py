@@ -1,7 +1,8 @@
-"""Global settings: the default float type and the fuzz factor ``epsilon``.
+"""Global settings: the default float type, the fuzz factor ``epsilon``, the image layout.
 
 Mirrors ``keras.config``: ``floatx()`` is ``"float32"`` unless changed with
-``set_floatx``; ``epsilon()`` is ``1e-7``.
+``set_floatx``; ``epsilon()`` is ``1e-7``; ``image_data_format()`` is
+``"channels_last"``.
 
 Example:
     >>> import lamina
@@ -14,8 +15,10 @@ from __future__ import annotations
 _FLOATX = "float32"
 _EPSILON = 1e-7
 _VALID_FLOATX = ("float16", "float32", "float64")
+_IMAGE_DATA_FORMAT = "channels_last"
 
-__all__ = ["floatx", "set_floatx", "epsilon", "set_epsilon", "backend"]
+__all__ = ["floatx", "set_floatx", "epsilon", "set_epsilon", "backend", "image_data_format",
+           "set_image_data_format"]
 
 
 def floatx() -> str:
@@ -59,6 +62,27 @@ def set_epsilon(value: float) -> None:
     """
     global _EPSILON
     _EPSILON = float(value)
+
+
+def image_data_format() -> str:
+    """Return the default layout of images: ``"channels_last"`` (batch, height, width, channels)."""
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(data_format: str) -> None:
+    """Set the default image layout: ``"channels_last"`` or ``"channels_first"``.
+
+    Example:
+        >>> import lamina
+        >>> lamina.config.set_image_data_format("channels_last")
+    """
+    global _IMAGE_DATA_FORMAT
+    value = str(data_format).lower()
+    if value not in ("channels_last", "channels_first"):
+        raise ValueError(
+            "The 'data_format' argument of set_image_data_format must be 'channels_last' or "
+            f"'channels_first'. Got {data_format!r} instead.")
+    _IMAGE_DATA_FORMAT = value
 
 
 def backend() -> str:

@@ -54,7 +54,9 @@ def _arrays(name):
 def test_lamina_predicts_like_keras_from_a_keras_file(case):
     data = _arrays(f"keras_{case}")
     model = lamina.models.load_model(FIXTURES / f"keras_{case}.keras")
-    np.testing.assert_allclose(model.predict(data["x"], verbose=0), data["y"], rtol=0, atol=1e-6)
+    # Float32 rounding, relative to the outputs' size (convolutions sum many products).
+    np.testing.assert_allclose(model.predict(data["x"], verbose=0), data["y"], rtol=1e-5,
+                               atol=1e-6)
 
 
 def test_classifier_trained_by_keras_predicts_the_same():
@@ -150,9 +152,9 @@ def test_legacy_weights_file_by_name():
 
 
 def test_a_layer_lamina_lacks_is_named_with_the_lamina_version():
-    with pytest.raises(ValueError, match=r"Keras layer 'Conv1D' \(layer 'conv'\).*lamina "
+    with pytest.raises(ValueError, match=r"Keras layer 'MelSpectrogram' \(layer 'mel'\).*lamina "
                        + lamina.__version__.replace(".", r"\.")):
-        lamina.models.load_model(FIXTURES / "hostile_conv1d.keras")
+        lamina.models.load_model(FIXTURES / "hostile_unknown_layer.keras")
 
 
 def test_a_keras_lambda_is_refused_and_its_code_never_runs():

@@ -1,10 +1,15 @@
 """``lamina.layers``: Keras's layers on NumPy."""
 
+from lamina.layers import convolutional as _convolutional
+from lamina.layers import pooling as _pooling
+from lamina.layers import spatial as _spatial
+from lamina.layers.convolutional import *  # noqa: F403
 from lamina.layers.core import Activation, Dense
 from lamina.layers.input_layer import Input, InputLayer
 from lamina.layers.input_spec import InputSpec, KerasTensor
 from lamina.layers.layer import Layer
 from lamina.layers.normalization import BatchNormalization, LayerNormalization, UnitNormalization
+from lamina.layers.pooling import *  # noqa: F403
 from lamina.layers.preprocessing import Normalization
 from lamina.layers.regularization import (
     AlphaDropout,
@@ -16,6 +21,7 @@ from lamina.layers.regularization import (
     SpatialDropout3D,
 )
 from lamina.layers.reshaping import Flatten, Reshape
+from lamina.layers.spatial import *  # noqa: F403
 from lamina.utils import registry as _registry
 
 __all__ = [
@@ -43,6 +49,24 @@ __all__ = [
     "serialize",
 ]
 
+# The layer families that are packages or modules of their own export their names there.
+__all__ += _convolutional.__all__ + _pooling.__all__ + _spatial.__all__
+# Keras's other names for the same classes.
+MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D  # noqa: F405
+AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D  # noqa: F405
+GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = (  # noqa: F405
+    GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D)  # noqa: F405
+GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (  # noqa: F405
+    GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D)  # noqa: F405
+Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D  # noqa: F405
+Convolution1DTranspose, Convolution2DTranspose, Convolution3DTranspose = (  # noqa: F405
+    Conv1DTranspose, Conv2DTranspose, Conv3DTranspose)  # noqa: F405
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D  # noqa: F405
+__all__ += ["AvgPool1D", "AvgPool2D", "AvgPool3D", "Convolution1D", "Convolution1DTranspose",
+            "Convolution2D", "Convolution2DTranspose", "Convolution3D",
+            "Convolution3DTranspose", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D",
+            "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D", "MaxPool1D", "MaxPool2D",
+            "MaxPool3D", "SeparableConvolution1D", "SeparableConvolution2D"]
 
 _registry.register_classes("layer", [
     value for name, value in list(globals().items())

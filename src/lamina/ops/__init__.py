@@ -15,19 +15,21 @@ Example:
 
 from __future__ import annotations
 
-from lamina.ops import _array, _core, _math, _nn  # noqa: E402
+from lamina.ops import _array, _conv, _core, _math, _nn  # noqa: E402
 from lamina.ops._array import *  # noqa: F403
+from lamina.ops._conv import *  # noqa: F403
 from lamina.ops._core import *  # noqa: F403
 from lamina.ops._math import *  # noqa: F403
 from lamina.ops._nn import *  # noqa: F403
 
 __all__ = sorted(
     name
-    for module in (_core, _math, _array, _nn)
+    for module in (_core, _math, _array, _nn, _conv)
     for name, value in vars(module).items()
     if not name.startswith("_")
     and callable(value)
     and getattr(value, "__module__", None) == module.__name__
+    and name in getattr(module, "__all__", (name,))
 )
 
 

@@ -18,5 +18,6 @@ from lamina.ops._prim_array import *  # noqa: F403
 from lamina.ops._prim_array import _along_axis_index  # noqa: F401
 from lamina.ops._prim_math import *  # noqa: F403
 from lamina.ops._prim_math import _sigmoid  # noqa: F401
+from lamina.ops._prim_conv import *  # noqa: F403
 from lamina.ops._prim_nn import *  # noqa: F403
 from lamina.ops._table import PRIMITIVES  # noqa: F401

@@ -1,0 +1,336 @@
+"""Convolution and pooling primitives, channels-last, over 1, 2 or 3 spatial dimensions.
+
+A convolution copies the input's windows into one matrix, one kernel offset at a
+time (im2col: ``k`` strided copies for a kernel of ``k`` positions, each a
+contiguous block of channels), and multiplies it by the kernel in one matrix
+product; its backward pass is two more products and the scatter of the windows'
+gradients back onto the input (col2im). Pooling takes the maximum or the mean
+over the same windows. Layouts: inputs ``(batch, *spatial, channels)``, kernels
+``(*kernel_size, channels // groups, filters)``; ``padding`` is explicit, one
+``(before, after)`` pair per spatial dimension (``ops.conv`` turns Keras's
+``"same"``/``"valid"``/``"causal"`` into these).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lamina.ops._table import _def
+
+__all__ = ["CONV", "CONV_INPUT_GRADIENT", "MAX_POOL", "AVERAGE_POOL", "output_size"]
+
+
+def output_size(size: int, window: int, stride: int, dilation: int, pad: int) -> int:
+    """Positions of a (dilated) window of ``window`` taps along ``size + pad`` with ``stride``."""
+    span = (window - 1) * dilation + 1
+    return max((size + pad - span) // stride + 1, 0)
+
+
+def _pad(x, padding, value=0.0):
+    if not any(lo or hi for lo, hi in padding):
+        return x
+    widths = ((0, 0), *padding, (0, 0))
+    return np.pad(x, widths, mode="constant", constant_values=value)
+
+
+def _window_slices(offsets, out, strides, dilation):
+    """The slice of the padded input that kernel offset ``offsets`` reads, for every output."""
+    return (slice(None),) + tuple(
+        slice(o * d, o * d + (n - 1) * s + 1, s)
+        for o, n, s, d in zip(offsets, out, strides, dilation))
+
+
+def _geometry(x_shape, kernel_size, strides, padding, dilation):
+    spatial = x_shape[1:-1]
+    out = tuple(output_size(n, k, s, d, lo + hi) for n, k, s, d, (lo, hi) in
+                zip(spatial, kernel_size, strides, dilation, padding))
+    return out
+
+
+def _im2col(xp, kernel_size, out, strides, dilation):
+    """``(batch, *out, *kernel_size, channels)``: the window of every output position."""
+    batch, channels = xp.shape[0], xp.shape[-1]
+    cols = np.empty((batch, *out, *kernel_size, channels), xp.dtype)
+    lead = (slice(None),) * (1 + len(out))
+    for offsets in np.ndindex(*kernel_size):
+        cols[lead + offsets] = xp[_window_slices(offsets, out, strides, dilation)]
+    return cols
+
+
+def _col2im(dcols, padded_shape, kernel_size, out, strides, dilation):
+    """The adjoint of ``_im2col``: every window's gradient added back where it was read."""
+    dxp = np.zeros(padded_shape, dcols.dtype)
+    lead = (slice(None),) * (1 + len(out))
+    for offsets in np.ndindex(*kernel_size):
+        dxp[_window_slices(offsets, out, strides, dilation)] += dcols[lead + offsets]
+    return dxp
+
+
+def _unpad(dxp, padding, shape):
+    if not any(lo or hi for lo, hi in padding):
+        return dxp
+    return dxp[(slice(None),) + tuple(slice(lo, lo + n) for (lo, _), n in
+                                      zip(padding, shape[1:-1]))]
+
+
+def _is_pointwise(kernel_size, strides, padding):
+    return all(k == 1 for k in kernel_size) and all(s == 1 for s in strides) and \
+        not any(lo or hi for lo, hi in padding)
+
+
+# -- the matrix products, for one group, depthwise, or groups in turn ----------------------
+
+
+def _forward_product(cols2, kernel, groups):
+    """``(rows, taps * channels) x kernel -> (rows, filters)`` for ``groups`` channel groups."""
+    rows = cols2.shape[0]
+    filters = kernel.shape[-1]
+    if groups == 1:
+        return np.dot(cols2, kernel.reshape(-1, filters))
+    taps = math.prod(kernel.shape[:-2])
+    per_group = kernel.shape[-2]
+    cols3 = cols2.reshape(rows, taps, groups, per_group)
+    w = kernel.reshape(taps, per_group, groups, filters // groups)
+    if per_group == 1:  # depthwise: every channel its own filters
+        out = np.zeros((rows, groups, filters // groups), cols2.dtype)
+        for t in range(taps):
+            out += cols3[:, t, :, 0, None] * w[t, 0]
+        return out.reshape(rows, filters)
+    out = np.empty((rows, filters), cols2.dtype)
+    step = filters // groups
+    for gi in range(groups):
+        a = cols3[:, :, gi, :].reshape(rows, taps * per_group)
+        out[:, gi * step:(gi + 1) * step] = np.dot(a, w[:, :, gi, :].reshape(-1, step))
+    return out
+
+
+def _backward_products(cols2, kernel, g2, groups, need_x, need_k):
+    """The gradients of ``_forward_product``: of its left operand and of the kernel."""
+    rows, filters = g2.shape
+    dcols = dk = None
+    if groups == 1:
+        w2 = kernel.reshape(-1, filters)
+        if need_k:
+            dk = np.dot(cols2.T, g2).reshape(kernel.shape)
+        if need_x:
+            dcols = np.dot(g2, w2.T)
+        return dcols, dk
+    taps = math.prod(kernel.shape[:-2])
+    per_group = kernel.shape[-2]
+    step = filters // groups
+    cols3 = cols2.reshape(rows, taps, groups, per_group)
+    w = kernel.reshape(taps, per_group, groups, step)
+    g3 = g2.reshape(rows, groups, step)
+    if per_group == 1:
+        if need_k:
+            dw = np.empty((taps, groups, step), g2.dtype)
+            for t in range(taps):
+                dw[t] = np.einsum("rc,rcj->cj", cols3[:, t, :, 0], g3)
+            dk = dw.reshape(kernel.shape)
+        if need_x:
+            dc = np.empty((rows, taps, groups), g2.dtype)
+            for t in range(taps):
+                dc[:, t] = np.einsum("rcj,cj->rc", g3, w[t, 0])
+            dcols = dc.reshape(rows, -1)
+        return dcols, dk
+    dw = np.empty_like(w) if need_k else None
+    dc = np.empty((rows, taps, groups, per_group), g2.dtype) if need_x else None
+    for gi in range(groups):
+        gg = g3[:, gi, :]
+        if need_k:
+            a = cols3[:, :, gi, :].reshape(rows, -1)
+            dw[:, :, gi, :] = np.dot(a.T, gg).reshape(taps, per_group, step)
+        if need_x:
+            dc[:, :, gi, :] = np.dot(gg, w[:, :, gi, :].reshape(-1, step).T).reshape(
+                rows, taps, per_group)
+    return (None if dc is None else dc.reshape(rows, -1),
+            None if dw is None else dw.reshape(kernel.shape))
+
+
+# -- convolution ------------------------------------------------------------------------------
+
+
+def _conv_fwd(x, kernel, *, strides, padding, dilation, groups=1):
+    kernel_size = kernel.shape[:-2]
+    out = _geometry(x.shape, kernel_size, strides, padding, dilation)
+    rows = x.shape[0] * math.prod(out)
+    if _is_pointwise(kernel_size, strides, padding):
+        cols2 = x.reshape(rows, -1)
+        padded_shape = x.shape
+    else:
+        xp = _pad(x, padding)
+        padded_shape = xp.shape
+        cols2 = _im2col(xp, kernel_size, out, strides, dilation).reshape(rows, -1)
+    y = _forward_product(cols2, kernel, groups).reshape(x.shape[0], *out, kernel.shape[-1])
+    return y, (cols2, kernel, x.shape, padded_shape, out, (strides, padding, dilation, groups))
+
+
+def _conv_vjp(g, saved, needs):
+    cols2, kernel, x_shape, padded_shape, out, (strides, padding, dilation, groups) = saved
+    g2 = np.reshape(g, (cols2.shape[0], kernel.shape[-1]))
+    dcols, dk = _backward_products(cols2, kernel, g2, groups, needs[0], needs[1])
+    dx = None
+    if needs[0]:
+        kernel_size = kernel.shape[:-2]
+        if _is_pointwise(kernel_size, strides, padding):
+            dx = dcols.reshape(x_shape)
+        else:
+            dcols = dcols.reshape(x_shape[0], *out, *kernel_size, -1)
+            dxp = _col2im(dcols, padded_shape, kernel_size, out, strides, dilation)
+            dx = _unpad(dxp, padding, x_shape)
+    return dx, dk
+
+
+CONV = _def("conv", _conv_fwd, _conv_vjp)
+
+
+# -- the adjoint of a convolution with respect to its input (transposed convolution) ----------
+
+
+def _conv_input_gradient_fwd(g, kernel, *, x_shape, strides, padding, dilation):
+    """``x -> conv(x, kernel)``'s gradient with respect to ``x``, for the output gradient ``g``.
+
+    This is the transposed convolution: every input value spreads over a window
+    of the (larger) output. ``x_shape`` is that output's shape.
+    """
+    kernel_size = kernel.shape[:-2]
+    out = tuple(g.shape[1:-1])
+    rows = g.shape[0] * math.prod(out)
+    g2 = g.reshape(rows, kernel.shape[-1])
+    dcols = np.dot(g2, kernel.reshape(-1, kernel.shape[-1]).T)
+    padded_shape = (x_shape[0],) + tuple(n + lo + hi for n, (lo, hi) in
+                                          zip(x_shape[1:-1], padding)) + (x_shape[-1],)
+    dcols = dcols.reshape(g.shape[0], *out, *kernel_size, -1)
+    dxp = _col2im(dcols, padded_shape, kernel_size, out, strides, dilation)
+    y = _unpad(dxp, padding, x_shape)
+    return np.ascontiguousarray(y), (g, kernel, (strides, padding, dilation))
+
+
+def _conv_input_gradient_vjp(gy, s, n):
+    g, kernel, (strides, padding, dilation) = s
+    gy = np.asarray(gy, g.dtype)
+    # The adjoint of the adjoint is the convolution itself: of gy with the kernel, for g;
+    # and the kernel's gradient pairs gy's windows with g.
+    y, (cols2, *_) = _conv_fwd(gy, kernel, strides=strides, padding=padding,
+                               dilation=dilation)
+    dg = y if n[0] else None
+    dk = None
+    if n[1]:
+        dk = np.dot(cols2.T, g.reshape(cols2.shape[0], -1)).reshape(kernel.shape)
+    return dg, dk
+
+
+CONV_INPUT_GRADIENT = _def("conv_input_gradient", _conv_input_gradient_fwd,
+                           _conv_input_gradient_vjp)
+
+
+# -- pooling ------------------------------------------------------------------------------------
+
+
+def _pool_windows(x, pool_size, strides, padding, value):
+    """The windows' values stacked on a new first axis: ``(taps, batch, *out, channels)``."""
+    out = _geometry(x.shape, pool_size, strides, padding, (1,) * len(pool_size))
+    xp = _pad(x, padding, value)
+    taps = math.prod(pool_size)
+    stack = np.empty((taps, x.shape[0], *out, x.shape[-1]), x.dtype)
+    for t, offsets in enumerate(np.ndindex(*pool_size)):
+        stack[t] = xp[_window_slices(offsets, out, strides, (1,) * len(out))]
+    return stack, xp.shape, out
+
+
+def _tiled(x, pool_size, strides, padding):
+    """Non-overlapping windows that tile the input exactly: pooled by one reshape."""
+    return pool_size == strides and not any(lo or hi for lo, hi in padding) and all(
+        n % p == 0 for n, p in zip(x.shape[1:-1], pool_size))
+
+
+def _tiles(x, pool_size):
+    shape = [x.shape[0]]
+    for n, p in zip(x.shape[1:-1], pool_size):
+        shape += [n // p, p]
+    shape.append(x.shape[-1])
+    nd = len(pool_size)
+    view = x.reshape(shape)
+    # (batch, o1, p1, o2, p2, ..., c) -> (batch, o1, o2, ..., c, p1, p2, ...)
+    order = [0] + [1 + 2 * i for i in range(nd)] + [len(shape) - 1] + [2 + 2 * i for i in range(nd)]
+    return view.transpose(order)
+
+
+def _max_pool_fwd(x, *, pool_size, strides, padding):
+    if _tiled(x, pool_size, strides, padding):
+        tiles = _tiles(x, pool_size)
+        flat = tiles.reshape(*tiles.shape[:-len(pool_size)], -1)
+        first = np.argmax(flat, axis=-1)  # ties: the first in the window, as TensorFlow
+        y = np.take_along_axis(flat, first[..., None], axis=-1)[..., 0]
+        return y, ("tiled", first, x.shape, pool_size)
+    stack, padded_shape, out = _pool_windows(x, pool_size, strides, padding, -np.inf)
+    first = np.argmax(stack, axis=0)
+    y = np.take_along_axis(stack, first[None], axis=0)[0]
+    return y, ("windows", first, x.shape, (pool_size, strides, padding, padded_shape, out))
+
+
+def _max_pool_vjp(g, s, n):
+    how, first, x_shape, geometry = s
+    g = np.asarray(g)
+    if how == "tiled":
+        pool_size = geometry
+        taps = math.prod(pool_size)
+        flat = np.zeros((*first.shape, taps), g.dtype)
+        np.put_along_axis(flat, first[..., None], g[..., None], axis=-1)
+        nd = len(pool_size)
+        tiles = flat.reshape(*first.shape, *pool_size)
+        # back to (batch, o1, p1, o2, p2, ..., c)
+        order = [0]
+        for i in range(nd):
+            order += [1 + i, nd + 2 + i]
+        order.append(nd + 1)
+        return (tiles.transpose(order).reshape(x_shape),)
+    pool_size, strides, padding, padded_shape, out = geometry
+    dxp = np.zeros(padded_shape, g.dtype)
+    for t, offsets in enumerate(np.ndindex(*pool_size)):
+        dxp[_window_slices(offsets, out, strides, (1,) * len(out))] += np.where(first == t, g, 0)
+    return (_unpad(dxp, padding, x_shape),)
+
+
+MAX_POOL = _def("max_pool", _max_pool_fwd, _max_pool_vjp)
+
+
+def _average_pool_fwd(x, *, pool_size, strides, padding):
+    if _tiled(x, pool_size, strides, padding):
+        tiles = _tiles(x, pool_size)
+        axes = tuple(range(-len(pool_size), 0))
+        return np.mean(tiles, axis=axes), ("tiled", None, x.shape, pool_size)
+    stack, padded_shape, out = _pool_windows(x, pool_size, strides, padding, 0.0)
+    # Padding is not counted: each window averages over the input values it covers.
+    ones = np.ones((1, *x.shape[1:-1], 1), x.dtype)
+    counts, _, _ = _pool_windows(ones, pool_size, strides, padding, 0.0)
+    count = np.sum(counts, axis=0)
+    y = np.sum(stack, axis=0) / count
+    return y, ("windows", count, x.shape, (pool_size, strides, padding, padded_shape, out))
+
+
+def _average_pool_vjp(g, s, n):
+    how, count, x_shape, geometry = s
+    g = np.asarray(g)
+    if how == "tiled":
+        pool_size = geometry
+        taps = math.prod(pool_size)
+        share = np.broadcast_to((g / g.dtype.type(taps)).reshape(g.shape + (1,) * len(pool_size)),
+                                (*g.shape, *pool_size))
+        nd = len(pool_size)
+        order = [0]
+        for i in range(nd):
+            order += [1 + i, nd + 2 + i]
+        order.append(nd + 1)
+        return (np.ascontiguousarray(share.transpose(order)).reshape(x_shape),)
+    pool_size, strides, padding, padded_shape, out = geometry
+    share = g / count
+    dxp = np.zeros(padded_shape, g.dtype)
+    for offsets in np.ndindex(*pool_size):
+        dxp[_window_slices(offsets, out, strides, (1,) * len(out))] += share
+    return (_unpad(dxp, padding, x_shape),)
+
+
+AVERAGE_POOL = _def("average_pool", _average_pool_fwd, _average_pool_vjp)
