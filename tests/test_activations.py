@@ -337,3 +337,7 @@ def test_large_inputs_stay_finite(name, dtype):
         y = ops.sum(fn(t, **kwargs))
     assert np.isfinite(np.asarray(y)), name
     assert np.isfinite(tape.gradient(y, t).numpy()).all(), name
+
+
+def test_an_older_config_naming_a_function_as_its_class_still_loads():
+    assert activations.deserialize({"class_name": "relu", "config": "relu"}) is activations.relu

@@ -293,3 +293,68 @@ def test_dir_of_a_public_module_lists_its_public_names(module):
     assert "np" not in names and "annotations" not in names
     assert all(hasattr(module, n) for n in names)
     assert not [n for n in names if n.startswith("_") and n != "__version__"]
+
+
+# -- fixes found in review ------------------------------------------------------------------
+
+
+def test_a_descriptor_that_fails_keeps_its_own_error():
+    import functools
+
+    class Lookup(layers.Layer):
+        @functools.cached_property
+        def table(self):
+            return self.vocabulary_size * 2
+
+    with pytest.raises(AttributeError, match="vocabulary_size"):
+        Lookup().table  # noqa: B018
+
+
+def test_compiled_functions_can_be_reset_to_none():
+    model = _compiled_model()
+    x, y = np.ones((4, 2), "float32"), np.ones((4, 1), "float32")
+    model.fit(x, y, verbose=0)
+    model.train_function = None
+    assert model.train_function is None
+    model.fit(x, y, verbose=0)
+    assert model.train_function is not None
+    with pytest.raises(ValueError, match="only None can be assigned"):
+        model.predict_function = lambda batch: batch
+
+
+def test_compiled_metrics_before_the_first_fit_updates_the_compiled_metrics():
+    model = _compiled_model()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model.compiled_metrics.update_state(np.full((2, 1), 5.0, "float32"),
+                                            np.ones((2, 1), "float32"))
+    result = model.get_metrics_result()
+    assert result["mae"] == pytest.approx(4.0)
+
+
+def test_loss_weights_of_one_output_scale_the_loss():
+    x, y = np.ones((4, 2), "float32"), np.full((4, 1), 3.0, "float32")
+    results = []
+    for weights in (None, 0.5, [0.5], {"out": 0.5}):
+        model = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(1, name="out",
+                                                                          kernel_initializer="ones")])
+        model.compile(optimizer="sgd", loss="mse", loss_weights=weights)
+        results.append(model.evaluate(x, y, verbose=0))
+    assert results[1:] == [pytest.approx(results[0] / 2)] * 3
+    with pytest.raises(ValueError, match="keyed by 'other'"):
+        _compiled_model().compile(loss="mse", loss_weights={"other": 0.5})
+
+
+def test_a_loss_per_output_is_refused_for_several_outputs():
+    inputs = keras.Input(shape=(2,))
+    model = keras.Model(inputs, [layers.Dense(1, name="a")(inputs),
+                                 layers.Dense(1, name="b")(inputs)])
+    for loss in (["mse"], {"b": "mse"}):
+        with pytest.raises(ValueError, match="2 outputs.*several outputs yet"):
+            model.compile(loss=loss)
+
+
+def test_compile_settings_survive_the_compile_config():
+    model = _compiled_model(steps_per_execution=np.int64(3), jit_compile=True)
+    config = model.get_compile_config()
+    assert config["steps_per_execution"] == 3 and config["jit_compile"] is True

@@ -100,3 +100,59 @@ def test_predictions_of_the_fused_forward_plan_equal_eager_ones():
         np.testing.assert_array_equal(model.predict(x, batch_size=64, verbose=0), eager)
     source = model.__dict__["_compiled_predict_step"][1].describe()  # the traced predict_step
     assert "# dense\n" in source and "matmul" not in source
+
+
+class BiasAfterProduct(HandDense):
+    """The bias is computed after the product (the fused step must wait for it)."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="glorot_uniform")
+        self.logb = self.add_weight(shape=(self.units,), initializer="zeros")
+
+    def call(self, x):
+        return self.act(ops.matmul(x, self.w) + ops.exp(self.logb))
+
+
+def test_a_bias_computed_after_the_product_is_fused_in_order(monkeypatch):
+    monkeypatch.setattr(fold, "FOLD_BIAS", False)
+    traced, h_traced = _train(BiasAfterProduct, False)
+    eager, h_eager = _train(BiasAfterProduct, True)
+    assert "# dense\n" in _train_source(traced)
+    for a, b in zip(traced.get_weights(), eager.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert h_traced == h_eager
+    x, _ = _data()
+    expected = traced(x).numpy()
+    for _ in range(3):  # traced twice, then replayed
+        np.testing.assert_array_equal(traced.predict(x, batch_size=64, verbose=0), expected)
+
+
+class TwoGradients(lamina.Sequential):
+    """A step that takes the gradient of the biases first, then of every variable."""
+
+    def train_step(self, data):
+        x, y = data
+        with lamina.GradientTape(persistent=True) as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred)
+        biases = [v for v in self.trainable_variables if len(v.shape) == 1]
+        norms = [ops.sum(g * g) for g in tape.gradient(loss, biases)]
+        scale = 1.0 / (1.0 + ops.sqrt(norms[0] + norms[1]))
+        grads = [g * scale for g in tape.gradient(loss, self.trainable_variables)]
+        self.optimizer.apply(grads, self.trainable_variables)
+        return {"loss": loss}
+
+
+def test_two_backward_passes_over_one_product_stay_unfused_and_correct():
+    def run(run_eagerly):
+        lamina.utils.set_random_seed(1)
+        model = TwoGradients([lamina.Input((5,)), HandDense(8, "relu"), HandDense(3, "softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                      run_eagerly=run_eagerly)
+        x, y = _data()
+        model.fit(x, y, batch_size=16, epochs=3, verbose=0)
+        return model
+
+    traced, eager = run(False), run(True)
+    for a, b in zip(traced.get_weights(), eager.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-6)

@@ -248,3 +248,35 @@ def test_atomic_write_keeps_the_old_file_when_the_body_fails(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         with safety.atomic_write(tmp_path / "missing" / "x.bin"):
             pass
+
+
+def _trained_adam_model():
+    model = lamina.Sequential([lamina.Input((4,)), lamina.layers.Dense(3, use_bias=False)])
+    model.compile(optimizer="adam", loss="mse")
+    x = np.ones((8, 4), "float32")
+    model.fit(x, np.ones((8, 3), "float32"), verbose=0)
+    return model
+
+
+def test_optimizer_state_from_another_file_is_refused(tmp_path):
+    secret = tmp_path / "secret.bin"
+    np.arange(12, dtype="float32").tofile(secret)
+    path = str(tmp_path / "evil.weights.h5")
+    _trained_adam_model().save_weights(path)
+    with h5py.File(path, "a") as f:
+        group = f["optimizer/vars"]
+        key = next(k for k in group.keys() if group[k].shape == (4, 3))
+        del group[key]
+        group.create_dataset(key, shape=(4, 3), dtype="float32", external=[(str(secret), 0, 48)])
+    with pytest.raises(lamina.saving.UnsafeFileError, match="another file"):
+        _trained_adam_model().load_weights(path)
+
+
+def test_optimizer_shape_mismatch_is_skipped_with_a_warning(tmp_path):
+    path = str(tmp_path / "m.weights.h5")
+    _trained_adam_model().save_weights(path)
+    other = lamina.Sequential([lamina.Input((4,)), lamina.layers.Dense(5, use_bias=False)])
+    other.compile(optimizer="adam", loss="mse")
+    other.fit(np.ones((8, 4), "float32"), np.ones((8, 5), "float32"), verbose=0)
+    with pytest.warns(UserWarning, match="Skipping variable loading for optimizer"):
+        other.load_weights(path, skip_mismatch=True)

@@ -87,15 +87,18 @@ def _match(plan, steps, i, consumers, outputs, vjp_of, shapes, dtypes):
     as_array, copy, spec = mm.extra
     dense = DENSE
     fwd = Step("prim", dense, {}, (x, k, b), (out, saved), (as_array, copy, spec))
+    # The fused step takes the addition's place: the bias may be computed after the product.
     backward = vjp_of.get(saved)
-    if backward is None and add_saved not in vjp_of:
+    if backward is None and not consumers.get(add_saved):
         # Forward only (predict, evaluate): the product's saved values must serve nothing else.
         if consumers.get(saved):
             return None
-        return {i: fwd}, {j}
-    # Training: the addition's VJP hands its gradient to the product's VJP and to the bias's sum.
+        return {j: fwd}, {i}
+    # Training: the addition's VJP hands its gradient to the product's VJP and to the bias's sum
+    # (one backward pass: a second tape's VJPs would read what the rewrite removes).
     p = vjp_of.get(add_saved)
-    if p is None or backward is None or consumers.get(saved) != [backward]:
+    if p is None or backward is None or consumers.get(saved) != [backward] or \
+            consumers.get(add_saved) != [p]:
         return None
     add_vjp, mm_vjp = steps[p], steps[backward]
     needs_add, positions_add, _ = add_vjp.extra
@@ -118,4 +121,4 @@ def _match(plan, steps, i, consumers, outputs, vjp_of, shapes, dtypes):
                (needs, tuple(positions_mm) + (2,), tuple(converted) + (False,)))
     # The fused VJP takes the place of the addition's: its inputs exist there already, and
     # everything that reads its gradients comes later.
-    return {i: fwd, p: vjp}, {j, q, backward}
+    return {j: fwd, p: vjp}, {i, q, backward}

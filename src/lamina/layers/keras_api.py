@@ -64,10 +64,9 @@ class KerasLayerAPI:
             raise AttributeError(
                 f"{type(self).__name__}.{name} is a Keras API that lamina does not provide: "
                 f"{NOT_PROVIDED[name]}.")
-        prop = getattr(type(self), name, None)
-        if isinstance(prop, property):  # a property raised AttributeError: let it speak
-            return prop.fget(self)
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        # Anything else: the normal lookup again, so that a property (or any descriptor) that
+        # raised AttributeError raises its own error, and a missing name the usual one.
+        return object.__getattribute__(self, name)
 
     def add_metric(self, *args, **kwargs):
         """Not available (Keras 3 removed it too): track metrics as attributes instead."""

@@ -232,8 +232,8 @@ def get_compile_config(model) -> dict:
         "metrics": serialize_keras_object(metrics),
         "weighted_metrics": serialize_keras_object(weighted),
         "run_eagerly": False,
-        "steps_per_execution": 1,
-        "jit_compile": False,
+        "steps_per_execution": int(getattr(model, "steps_per_execution", 1)),
+        "jit_compile": bool(getattr(model, "jit_compile", False)),
     }
 
 

@@ -92,9 +92,14 @@ def _own_variables(obj) -> list:
 
 
 def _overrides(obj, method: str) -> bool:
-    """Whether ``obj``'s class defines its own ``method`` (Keras's per-layer variable stores)."""
+    """Whether a layer's class defines its own ``method`` (Keras's per-layer variable stores).
+
+    Optimizers are read by this module itself (``_assign_optimizer``).
+    """
     from lamina.layers.keras_api import KerasLayerAPI
 
+    if not isinstance(obj, KerasLayerAPI):
+        return False
     mine = getattr(type(obj), method, None)
     return mine is not None and mine is not getattr(KerasLayerAPI, method)
 
@@ -290,8 +295,15 @@ def load_weights_from_h5(model, h5file, skip_mismatch=False, *, source="weights 
     def visit(obj, path):
         group = _vars_group(h5file, path)
         if _overrides(obj, "load_own_variables"):  # the layer reads its own store
-            obj.load_own_variables({} if group is None else
-                                   {key: group[key][()] for key in group.keys()})
+            store = {} if group is None else {
+                key: safety.check_h5_dataset(safety.open_h5_child(group, key, "dataset"))
+                for key in group.keys()}
+            try:
+                obj.load_own_variables(store)
+            except (ValueError, KeyError) as e:
+                if not skip_mismatch:
+                    raise
+                _warn(f"Skipping layer '{obj.name}' at '{path or '/'}': {e}")
             return
         values = _read_vars(group) if group is not None else []
         if isinstance(obj, Optimizer):

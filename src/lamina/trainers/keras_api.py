@@ -19,6 +19,7 @@ class KerasTrainerAPI:
 
     steps_per_execution = 1
     _jit_compile = False
+    _loss_weight = None
 
     @property
     def jit_compile(self) -> bool:
@@ -53,18 +54,42 @@ class KerasTrainerAPI:
 
     @property
     def train_function(self):
-        """The compiled train step once ``fit`` (or ``make_train_function``) made it, else None."""
+        """The compiled train step once ``fit`` (or ``make_train_function``) made it, else None.
+
+        Setting it to None (as Keras programs do to force a new trace) drops the compiled step.
+        """
         return self._made("_compiled_step")
+
+    @train_function.setter
+    def train_function(self, value):
+        self._drop_compiled(value, "_compiled_step")
 
     @property
     def test_function(self):
         """The compiled test step once ``evaluate`` made it, else None."""
         return self._made("_compiled_test")
 
+    @test_function.setter
+    def test_function(self, value):
+        self._drop_compiled(value, "_compiled_test")
+
     @property
     def predict_function(self):
         """The compiled predict step once ``predict`` made it, else None."""
         return self._made("_compiled_predict_step")
+
+    @predict_function.setter
+    def predict_function(self, value):
+        self._drop_compiled(value, "_compiled_predict_step", "_compiled_predict")
+
+    def _drop_compiled(self, value, *attrs):
+        if value is not None:
+            raise ValueError(
+                "lamina makes the compiled step functions itself (the engine traces "
+                "train_step/test_step/predict_step); only None can be assigned, to drop one so "
+                "that it is traced again.")
+        for attr in attrs:
+            self.__dict__[attr] = None
 
     # -- Keras 3's shims for Keras 2 code ---------------------------------------------
     def compiled_loss(self, y, y_pred, sample_weight=None, regularization_losses=None):
@@ -94,6 +119,7 @@ class KerasTrainerAPI:
     def _update_listed_metrics(self, y, y_pred, sample_weight):
         from lamina.metrics import Mean
 
+        self._resolve_metrics(y)  # (made at the first fit/evaluate otherwise)
         compiled = {id(m) for m, _ in (self._compile_metrics or ())}
         for metric in self.metrics:
             if id(metric) not in compiled and isinstance(metric, Mean):
@@ -108,6 +134,14 @@ class KerasTrainerAPI:
         A model trained by lamina has one output, so ``["mse"]`` and
         ``{"<output layer name>": "mse"}`` mean ``"mse"``, as they do in Keras.
         """
+        names = self._output_names_or_none()
+        several = names is not None and len(names) > 1
+        if several and (isinstance(loss, (list, tuple)) or
+                        (isinstance(loss, dict) and "class_name" not in loss)):
+            raise ValueError(
+                f"compile(loss=...) got a loss per output for model '{self.name}', which has "
+                f"{len(names)} outputs ({names}); lamina does not train models with several "
+                "outputs yet.")
         if isinstance(loss, (list, tuple)):
             if len(loss) == 1:
                 return loss[0]
@@ -117,7 +151,6 @@ class KerasTrainerAPI:
                 f"{self._output_count()}). Pass one loss, such as loss='mse'; models with "
                 "several outputs are not supported yet.")
         if isinstance(loss, dict) and "class_name" not in loss:
-            names = self._output_names_or_none()
             if len(loss) == 1 and (names is None or next(iter(loss)) in names):
                 return next(iter(loss.values()))
             known = f"its output is named {names[0]!r}" if names and len(names) == 1 else (
@@ -138,3 +171,22 @@ class KerasTrainerAPI:
     def _output_count(self) -> str:
         names = self._output_names_or_none()
         return "one output" if not names or len(names) == 1 else f"{len(names)} outputs"
+
+    def _single_loss_weight(self, loss_weights):
+        """The one output's weight from a number, ``[w]`` or ``{name: w}``; None for none."""
+        weight = loss_weights
+        if isinstance(weight, (list, tuple)) and len(weight) == 1:
+            weight = weight[0]
+        elif isinstance(weight, dict) and len(weight) == 1:
+            names = self._output_names_or_none()
+            key, weight = next(iter(weight.items()))
+            if names is not None and key not in names:
+                raise ValueError(f"compile(loss_weights=...) is keyed by {key!r}, but model "
+                                 f"'{self.name}''s output is named {names[0]!r}.")
+        if weight is None:
+            return None
+        if isinstance(weight, (list, tuple, dict)) or isinstance(weight, bool):
+            raise ValueError(
+                f"compile(loss_weights=...) must be one number for model '{self.name}' (one "
+                f"output); got {loss_weights!r}.")
+        return float(weight)

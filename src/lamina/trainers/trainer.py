@@ -10,6 +10,8 @@ runs it step by step instead, with the same numbers.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from lamina.autodiff import hooks
@@ -94,17 +96,21 @@ class Trainer(FitMixin, KerasTrainerAPI):
             self._loss_fn = losses.LossFunctionWrapper(self._loss_fn, name=getattr(
                 self._loss_fn, "__name__", "loss"))
         self.loss_weights = loss_weights
+        self._loss_weight = self._single_loss_weight(loss_weights)
         self._metric_specs = self._flatten_metric_arg(metrics, "metrics")
         self._weighted_metric_specs = self._flatten_metric_arg(weighted_metrics, "weighted_metrics")
         self._loss_tracker = metrics_module.Mean(name="loss")
         self._compile_metrics = None  # resolved at the first fit/evaluate (needs output shape)
         self.run_eagerly = bool(run_eagerly)
         self.jit_compile = jit_compile
-        if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) \
-                or steps_per_execution < 1:
+        try:
+            steps = operator.index(steps_per_execution)
+        except TypeError:
+            steps = 0
+        if isinstance(steps_per_execution, bool) or steps < 1:
             raise ValueError(f"compile(steps_per_execution=...) must be an integer >= 1; got "
                              f"{steps_per_execution!r}.")
-        self.steps_per_execution = steps_per_execution
+        self.steps_per_execution = steps
         self._compiled_step = None
         self.__dict__["_compiled_test"] = None
         self.__dict__["_compiled_predict"] = None
@@ -206,6 +212,10 @@ class Trainer(FitMixin, KerasTrainerAPI):
                 f"{getattr(self._loss_fn, 'name', self._loss_fn)!r}: pass y=... to fit/evaluate "
                 "(or yield (x, y) batches), or override train_step for a model that needs none.")
         loss = self._loss_fn(y, y_pred, sample_weight=sample_weight)
+        if self._loss_weight is not None and self._loss_weight != 1.0:
+            from lamina import ops
+
+            loss = ops.multiply(loss, loss.dtype.type(self._loss_weight))
         if extra:
             from lamina import ops
 

@@ -228,9 +228,13 @@ def deserialize(kind: str, config, find: Callable, custom_objects=None, *,
         cls = custom_objects[registered]
     else:
         cls = find(class_name, custom_objects)
-    inner = dict(config.get("config") or {})
     if not inspect.isclass(cls):
         return cls
+    inner = config.get("config") or {}
+    if not isinstance(inner, dict):
+        raise ValueError(f"The config of the {kind} {class_name!r} must be a dict of its "
+                         f"arguments; got {inner!r}.")
+    inner = dict(inner)
     if build is not None:
         return build(cls, inner)
     return cls.from_config(inner) if hasattr(cls, "from_config") else cls(**inner)
