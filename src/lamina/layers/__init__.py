@@ -1,10 +1,12 @@
 """``lamina.layers``: Keras's layers on NumPy."""
 
 from lamina.layers import convolutional as _convolutional
+from lamina.layers import image_preprocessing as _image_preprocessing
 from lamina.layers import pooling as _pooling
 from lamina.layers import spatial as _spatial
 from lamina.layers.convolutional import *  # noqa: F403
 from lamina.layers.core import Activation, Dense
+from lamina.layers.image_preprocessing import *  # noqa: F403
 from lamina.layers.input_layer import Input, InputLayer
 from lamina.layers.input_spec import InputSpec, KerasTensor
 from lamina.layers.layer import Layer
@@ -51,6 +53,7 @@ __all__ = [
 
 # The layer families that are packages or modules of their own export their names there.
 __all__ += _convolutional.__all__ + _pooling.__all__ + _spatial.__all__
+__all__ += _image_preprocessing.__all__
 # Keras's other names for the same classes.
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D  # noqa: F405
 AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D  # noqa: F405

@@ -36,3 +36,12 @@ __all__ = sorted(
 def __dir__():
     # Public names only (not the modules and helpers this module imports).
     return sorted(__all__)
+
+
+def __getattr__(name):
+    # ``lamina.ops.image`` (Keras's ``keras.ops.image``) loads on first use.
+    if name == "image":
+        import importlib
+
+        return importlib.import_module("lamina.ops.image")
+    raise AttributeError(f"module 'lamina.ops' has no attribute {name!r}")

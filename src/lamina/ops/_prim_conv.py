@@ -170,17 +170,36 @@ def _conv_fwd(x, kernel, *, strides, padding, dilation, groups=1):
 def _conv_vjp(g, saved, needs):
     cols2, kernel, x_shape, padded_shape, out, (strides, padding, dilation, groups) = saved
     g2 = np.reshape(g, (cols2.shape[0], kernel.shape[-1]))
-    dcols, dk = _backward_products(cols2, kernel, g2, groups, needs[0], needs[1])
+    kernel_size = kernel.shape[:-2]
+    per_tap = groups == 1 and not _is_pointwise(kernel_size, strides, padding)
+    dcols, dk = _backward_products(cols2, kernel, g2, groups, needs[0] and not per_tap,
+                                   needs[1])
     dx = None
     if needs[0]:
         kernel_size = kernel.shape[:-2]
         if _is_pointwise(kernel_size, strides, padding):
             dx = dcols.reshape(x_shape)
+        elif dcols is None:  # one group: each kernel offset's share, one product at a time
+            dxp = _input_gradient(g2, kernel, padded_shape, out, strides, dilation)
+            dx = _unpad(dxp, padding, x_shape)
         else:
             dcols = dcols.reshape(x_shape[0], *out, *kernel_size, -1)
             dxp = _col2im(dcols, padded_shape, kernel_size, out, strides, dilation)
             dx = _unpad(dxp, padding, x_shape)
     return dx, dk
+
+
+def _input_gradient(g2, kernel, padded_shape, out, strides, dilation):
+    """col2im without the windows' matrix: per kernel offset, ``g @ kernel[offset].T``
+    (contiguous) added onto the input positions that offset reads."""
+    kernel_size = kernel.shape[:-2]
+    taps = kernel.reshape(-1, kernel.shape[-2], kernel.shape[-1])
+    dxp = np.zeros(padded_shape, g2.dtype)
+    shape = (padded_shape[0], *out, kernel.shape[-2])
+    for t, offsets in enumerate(np.ndindex(*kernel_size)):
+        dxp[_window_slices(offsets, out, strides, dilation)] += np.dot(
+            g2, taps[t].T).reshape(shape)
+    return dxp
 
 
 CONV = _def("conv", _conv_fwd, _conv_vjp)
@@ -229,68 +248,41 @@ CONV_INPUT_GRADIENT = _def("conv_input_gradient", _conv_input_gradient_fwd,
 # -- pooling ------------------------------------------------------------------------------------
 
 
-def _pool_windows(x, pool_size, strides, padding, value):
-    """The windows' values stacked on a new first axis: ``(taps, batch, *out, channels)``."""
+def _pool_geometry(x, pool_size, strides, padding, value):
     out = _geometry(x.shape, pool_size, strides, padding, (1,) * len(pool_size))
     xp = _pad(x, padding, value)
-    taps = math.prod(pool_size)
-    stack = np.empty((taps, x.shape[0], *out, x.shape[-1]), x.dtype)
-    for t, offsets in enumerate(np.ndindex(*pool_size)):
-        stack[t] = xp[_window_slices(offsets, out, strides, (1,) * len(out))]
-    return stack, xp.shape, out
-
-
-def _tiled(x, pool_size, strides, padding):
-    """Non-overlapping windows that tile the input exactly: pooled by one reshape."""
-    return pool_size == strides and not any(lo or hi for lo, hi in padding) and all(
-        n % p == 0 for n, p in zip(x.shape[1:-1], pool_size))
-
-
-def _tiles(x, pool_size):
-    shape = [x.shape[0]]
-    for n, p in zip(x.shape[1:-1], pool_size):
-        shape += [n // p, p]
-    shape.append(x.shape[-1])
-    nd = len(pool_size)
-    view = x.reshape(shape)
-    # (batch, o1, p1, o2, p2, ..., c) -> (batch, o1, o2, ..., c, p1, p2, ...)
-    order = [0] + [1 + 2 * i for i in range(nd)] + [len(shape) - 1] + [2 + 2 * i for i in range(nd)]
-    return view.transpose(order)
+    ones = (1,) * len(pool_size)
+    slices = [_window_slices(offsets, out, strides, ones) for offsets in np.ndindex(*pool_size)]
+    return xp, out, slices
 
 
 def _max_pool_fwd(x, *, pool_size, strides, padding):
-    if _tiled(x, pool_size, strides, padding):
-        tiles = _tiles(x, pool_size)
-        flat = tiles.reshape(*tiles.shape[:-len(pool_size)], -1)
-        first = np.argmax(flat, axis=-1)  # ties: the first in the window, as TensorFlow
-        y = np.take_along_axis(flat, first[..., None], axis=-1)[..., 0]
-        return y, ("tiled", first, x.shape, pool_size)
-    stack, padded_shape, out = _pool_windows(x, pool_size, strides, padding, -np.inf)
-    first = np.argmax(stack, axis=0)
-    y = np.take_along_axis(stack, first[None], axis=0)[0]
-    return y, ("windows", first, x.shape, (pool_size, strides, padding, padded_shape, out))
+    xp, out, slices = _pool_geometry(x, pool_size, strides, padding, -np.inf)
+    y = xp[slices[0]].copy()
+    for sl in slices[1:]:
+        np.maximum(y, xp[sl], out=y)
+    apart = all(s >= k for s, k in zip(strides, pool_size))
+    return y, (xp, y, x.shape, padding, slices, apart)
 
 
 def _max_pool_vjp(g, s, n):
-    how, first, x_shape, geometry = s
-    g = np.asarray(g)
-    if how == "tiled":
-        pool_size = geometry
-        taps = math.prod(pool_size)
-        flat = np.zeros((*first.shape, taps), g.dtype)
-        np.put_along_axis(flat, first[..., None], g[..., None], axis=-1)
-        nd = len(pool_size)
-        tiles = flat.reshape(*first.shape, *pool_size)
-        # back to (batch, o1, p1, o2, p2, ..., c)
-        order = [0]
-        for i in range(nd):
-            order += [1 + i, nd + 2 + i]
-        order.append(nd + 1)
-        return (tiles.transpose(order).reshape(x_shape),)
-    pool_size, strides, padding, padded_shape, out = geometry
-    dxp = np.zeros(padded_shape, g.dtype)
-    for t, offsets in enumerate(np.ndindex(*pool_size)):
-        dxp[_window_slices(offsets, out, strides, (1,) * len(out))] += np.where(first == t, g, 0)
+    # The gradient goes to the first maximum of each window (row-major order), as TensorFlow.
+    xp, y, x_shape, padding, slices, apart = s
+    g = np.asarray(g, y.dtype)
+    dxp = np.zeros(xp.shape, y.dtype)
+    taken = None
+    hit = np.empty(y.shape, bool)
+    for sl in slices:
+        np.equal(xp[sl], y, out=hit)
+        if taken is None:
+            taken = hit.copy()
+        else:
+            np.greater(hit, taken, out=hit)  # a maximum not claimed by an earlier offset
+            np.logical_or(taken, hit, out=taken)
+        if apart:  # windows that do not overlap: each input position is written once
+            np.multiply(g, hit, out=dxp[sl])
+        else:
+            dxp[sl] += np.multiply(g, hit)
     return (_unpad(dxp, padding, x_shape),)
 
 
@@ -298,38 +290,27 @@ MAX_POOL = _def("max_pool", _max_pool_fwd, _max_pool_vjp)
 
 
 def _average_pool_fwd(x, *, pool_size, strides, padding):
-    if _tiled(x, pool_size, strides, padding):
-        tiles = _tiles(x, pool_size)
-        axes = tuple(range(-len(pool_size), 0))
-        return np.mean(tiles, axis=axes), ("tiled", None, x.shape, pool_size)
-    stack, padded_shape, out = _pool_windows(x, pool_size, strides, padding, 0.0)
-    # Padding is not counted: each window averages over the input values it covers.
-    ones = np.ones((1, *x.shape[1:-1], 1), x.dtype)
-    counts, _, _ = _pool_windows(ones, pool_size, strides, padding, 0.0)
-    count = np.sum(counts, axis=0)
-    y = np.sum(stack, axis=0) / count
-    return y, ("windows", count, x.shape, (pool_size, strides, padding, padded_shape, out))
+    xp, out, slices = _pool_geometry(x, pool_size, strides, padding, 0.0)
+    total = xp[slices[0]].copy()
+    for sl in slices[1:]:
+        np.add(total, xp[sl], out=total)
+    if any(lo or hi for lo, hi in padding):
+        # Padding is not counted: each window averages over the input values it covers.
+        ones = _pad(np.ones((1, *x.shape[1:-1], 1), x.dtype), padding, 0.0)
+        count = np.zeros((1, *out, 1), x.dtype)
+        for sl in slices:
+            count += ones[sl]
+    else:
+        count = np.asarray(math.prod(pool_size), x.dtype)
+    return total / count, (xp.shape, count, x.shape, padding, slices)
 
 
 def _average_pool_vjp(g, s, n):
-    how, count, x_shape, geometry = s
-    g = np.asarray(g)
-    if how == "tiled":
-        pool_size = geometry
-        taps = math.prod(pool_size)
-        share = np.broadcast_to((g / g.dtype.type(taps)).reshape(g.shape + (1,) * len(pool_size)),
-                                (*g.shape, *pool_size))
-        nd = len(pool_size)
-        order = [0]
-        for i in range(nd):
-            order += [1 + i, nd + 2 + i]
-        order.append(nd + 1)
-        return (np.ascontiguousarray(share.transpose(order)).reshape(x_shape),)
-    pool_size, strides, padding, padded_shape, out = geometry
-    share = g / count
-    dxp = np.zeros(padded_shape, g.dtype)
-    for offsets in np.ndindex(*pool_size):
-        dxp[_window_slices(offsets, out, strides, (1,) * len(out))] += share
+    padded_shape, count, x_shape, padding, slices = s
+    share = np.asarray(g) / count
+    dxp = np.zeros(padded_shape, share.dtype)
+    for sl in slices:
+        dxp[sl] += share
     return (_unpad(dxp, padding, x_shape),)
 
 
