@@ -179,9 +179,9 @@ def test_compat_stand_ins_that_tutorials_use():
     assert tf.config.list_physical_devices("GPU") == [] and not tf.test.is_gpu_available()
     with pytest.raises(AttributeError, match="tensorflow.distribute is a TensorFlow API.*CPU"):
         tf.distribute.MirroredStrategy()
-    with pytest.raises(AttributeError, match="keras.utils.image_dataset_from_directory is a "
+    with pytest.raises(AttributeError, match="keras.utils.text_dataset_from_directory is a "
                                              "Keras API that lamina does not provide"):
-        keras.utils.image_dataset_from_directory("photos")
+        keras.utils.text_dataset_from_directory("reviews")
 
 
 def test_run_max_epochs_caps_every_fit(tmp_path, capsys):

@@ -39,7 +39,7 @@ _TF_HINTS = {
     "distribute": "lamina trains in one process on the CPU; drop the strategy scope",
     "saved_model": "save with model.save('model.keras') instead",
     "lite": "TensorFlow Lite conversion needs TensorFlow",
-    "image": "load and resize images with Pillow or NumPy",
+    "image": "load images with keras.utils.load_img or image_dataset_from_directory (Pillow)",
     "io": "read files with Python or NumPy",
     "summary": "use the CSVLogger callback or the History that fit() returns",
     "compat": "tf.compat.v1 (sessions, placeholders) is TensorFlow 1 code; rewrite it with Keras",
@@ -106,6 +106,27 @@ def _keras_modules():
     mods["keras.backend"] = _alias("keras.backend", importlib.import_module("lamina.config"))
     mods["keras.backend"].clear_session = lamina.utils.clear_session
     mods["keras.config"] = mods["keras.backend"]
+    mods.update(_image_modules())
+    return mods
+
+
+def _image_modules():
+    """``keras.preprocessing(.image)`` and ``keras.datasets.mnist``-style module paths."""
+    from lamina.utils import image_utils
+
+    mods = {}
+    pre = _StandIn("keras.preprocessing", "lamina stand-in for keras.preprocessing", "Keras")
+    pre.__path__ = []
+    pre.image_dataset_from_directory = importlib.import_module(
+        "lamina.data.image_dataset").image_dataset_from_directory
+    image = _StandIn("keras.preprocessing.image", "lamina stand-in for keras.preprocessing.image",
+                     "Keras")
+    for name in ("load_img", "img_to_array", "array_to_img", "save_img", "smart_resize"):
+        setattr(image, name, getattr(image_utils, name))
+    pre.image = image
+    mods["keras.preprocessing"], mods["keras.preprocessing.image"] = pre, image
+    for name in ("mnist", "fashion_mnist", "cifar10", "cifar100"):
+        mods[f"keras.datasets.{name}"] = importlib.import_module(f"lamina.datasets.{name}")
     return mods
 
 

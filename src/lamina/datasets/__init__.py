@@ -1,17 +1,20 @@
 """``lamina.datasets``: the tutorials' data sets, bundled with the package.
 
-``red_wine`` (regression, 1599 rows) and ``cereals`` (77 rows); see
-``data/README.md`` for sources and licences. ``ages`` generates the second
-tutorial's made-up side-effects trial (2,100 people).
+``red_wine`` (regression, 1599 rows), ``cereals`` (77 rows) and ``digits``
+(1,797 8x8 images); see ``data/README.md`` for sources and licences. ``ages``
+generates the second tutorial's made-up side-effects trial (2,100 people).
+``mnist``, ``fashion_mnist``, ``cifar10`` and ``cifar100`` are Keras's
+downloaded sets, read from Keras's cache folder (lamina does not download).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from lamina.datasets import ages, cereals, red_wine
+from lamina.datasets import ages, cereals, cifar10, cifar100, digits, fashion_mnist, mnist, red_wine
 
-__all__ = ["ages", "cereals", "minmax_scale", "red_wine"]
+__all__ = ["ages", "cereals", "cifar10", "cifar100", "digits", "fashion_mnist", "minmax_scale",
+           "mnist", "red_wine"]
 
 
 def minmax_scale(train, *others):

@@ -1,9 +1,10 @@
-"""``lamina.utils``: seeding, naming, data helpers and (optional) pictures."""
+"""``lamina.utils``: seeding, naming, data helpers, image files and (optional) pictures."""
 
 from __future__ import annotations
 
-__all__ = ["Progbar", "PyDataset", "clear_session", "normalize", "pack_x_y_sample_weight",
-           "plot_function", "plot_history", "plot_model", "set_random_seed", "to_categorical",
+__all__ = ["Progbar", "PyDataset", "array_to_img", "clear_session", "image_dataset_from_directory",
+           "img_to_array", "load_img", "normalize", "pack_x_y_sample_weight", "plot_function",
+           "plot_history", "plot_model", "save_img", "set_random_seed", "to_categorical",
            "unpack_x_y_sample_weight"]
 
 _LAZY = {
@@ -20,6 +21,11 @@ _LAZY = {
     "get_registered_object": "lamina.saving",
     "serialize_keras_object": "lamina.saving",
     "deserialize_keras_object": "lamina.saving",
+    "load_img": "lamina.utils.image_utils",  # Pillow is imported only when an image is read
+    "img_to_array": "lamina.utils.image_utils",
+    "array_to_img": "lamina.utils.image_utils",
+    "save_img": "lamina.utils.image_utils",
+    "image_dataset_from_directory": "lamina.data.image_dataset",
 }
 
 
