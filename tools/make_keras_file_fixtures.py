@@ -205,14 +205,64 @@ def case_conv3d_family(K):
         L.GlobalAveragePooling3D(keepdims=True), L.Flatten(), L.Dense(2)])
 
 
+def case_multi_io(K):
+    L = K.layers
+    a, b = K.Input((4,), name="a"), K.Input((3,), name="b")
+    h = L.Concatenate()([L.Dense(5, activation="relu")(a), L.Dense(5, activation="tanh")(b)])
+    h = L.Add()([L.Dense(6)(h), L.Dense(6)(h)])
+    m = L.Multiply()([h, L.Dense(6, activation="sigmoid")(h)])
+    s = L.Subtract()([L.Maximum()([h, m]), L.Minimum()([h, m])])
+    return K.Model({"a": a, "b": b}, [L.Dense(2, name="label")(L.Average()([h, s])),
+                                      L.Dense(1, name="score")(L.Dot(axes=1)([h, m]))])
+
+
+def case_dict_outputs(K):
+    L = K.layers
+    a, b = K.Input((4,), name="a"), K.Input((4,), name="b")
+    h = L.Dense(3, activation="relu")(L.Concatenate()([a, b]))
+    return K.Model([a, b], {"first": L.Dense(1, name="first")(h),
+                            "second": L.Dense(2, name="second")(L.Dot(axes=1, normalize=True)(
+                                [a, b]))})
+
+
 CASES = {
     name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")
 }
 
 
 def case_input(model, seed):
-    shape = tuple(1 if d is None else d for d in model.input_shape)
-    return rng(seed).standard_normal((6,) + shape[1:]).astype(F32)
+    """Six samples for each of the model's inputs, in the inputs' structure."""
+    r = rng(seed)
+
+    def one(t):
+        shape = tuple(1 if d is None else d for d in t.shape)
+        return r.standard_normal((6,) + shape[1:]).astype(F32)
+
+    if getattr(model, "_is_sequential", False) or type(model).__name__ == "Sequential":
+        return one(type("Spec", (), {"shape": model.input_shape})())
+    struct = model.input
+    if isinstance(struct, dict):
+        return {k: one(struct[k]) for k in sorted(struct)}
+    if isinstance(struct, (list, tuple)):
+        return [one(t) for t in struct]
+    return one(struct)
+
+
+def flat_npz(prefix, value):
+    """npz entries for an array, a list (``prefix#i``) or a dict (``prefix.key``) of arrays."""
+    if isinstance(value, dict):
+        return {f"{prefix}.{k}": np.asarray(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return {f"{prefix}#{i}": np.asarray(v) for i, v in enumerate(value)}
+    return {prefix: np.asarray(value)}
+
+
+def max_error(a, b):
+    if isinstance(a, dict):
+        return max(max_error(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return max(max_error(u, v) for u, v in zip(a, b))
+    return float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
 
 
 def has_layer(K, name):
@@ -240,7 +290,7 @@ def keras_layer_cases():
         x = case_input(model, 200 + i)
         y = model.predict(x, verbose=0)
         model.save(OUT / f"keras_{name}.keras")
-        np.savez(OUT / f"keras_{name}.npz", x=x, y=y)
+        np.savez(OUT / f"keras_{name}.npz", **flat_npz("x", x), **flat_npz("y", y))
         print(f"  keras_{name}.keras")
 
 
@@ -469,7 +519,7 @@ def h5_layout(data: bytes) -> list:
 def keras_checks_lamina_file(path: Path, x, expected, record):
     loaded = keras.models.load_model(path)
     keras_y = loaded.predict(x, verbose=0)
-    error = float(np.max(np.abs(keras_y - expected)))
+    error = max_error(keras_y, expected)
     if error > 1e-5:
         raise AssertionError(f"Keras predicts {path.name} differently from lamina: {error}")
     resaved = OUT / "_resaved.keras"
@@ -495,7 +545,8 @@ def lamina_cases(record):
         path = OUT / f"lamina_{name}.keras"
         model.save(path)
         _, keras_y = keras_checks_lamina_file(path, x, y, record)
-        np.savez(OUT / f"lamina_{name}.npz", x=x, y=y, keras_y=keras_y)
+        np.savez(OUT / f"lamina_{name}.npz", **flat_npz("x", x), **flat_npz("y", y),
+                 **flat_npz("keras_y", keras_y))
         print(f"  lamina_{name}.keras (Keras agrees to 1e-5)")
 
 

@@ -27,6 +27,7 @@ from lamina.version import version as version
 _SUBMODULES = {
     "activations", "callbacks", "constraints", "datasets", "initializers", "layers", "losses",
     "metrics", "models", "ops", "optimizers", "random", "regularizers", "utils", "compat", "saving",
+    "tree",
 }
 _LAZY = {
     "Sequential": ("lamina.models", "Sequential"),

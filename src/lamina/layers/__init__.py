@@ -2,6 +2,7 @@
 
 from lamina.layers import convolutional as _convolutional
 from lamina.layers import image_preprocessing as _image_preprocessing
+from lamina.layers import merging as _merging
 from lamina.layers import pooling as _pooling
 from lamina.layers import spatial as _spatial
 from lamina.layers.convolutional import *  # noqa: F403
@@ -10,6 +11,7 @@ from lamina.layers.image_preprocessing import *  # noqa: F403
 from lamina.layers.input_layer import Input, InputLayer
 from lamina.layers.input_spec import InputSpec, KerasTensor
 from lamina.layers.layer import Layer
+from lamina.layers.merging import *  # noqa: F403
 from lamina.layers.normalization import BatchNormalization, LayerNormalization, UnitNormalization
 from lamina.layers.pooling import *  # noqa: F403
 from lamina.layers.preprocessing import Normalization
@@ -53,7 +55,7 @@ __all__ = [
 
 # The layer families that are packages or modules of their own export their names there.
 __all__ += _convolutional.__all__ + _pooling.__all__ + _spatial.__all__
-__all__ += _image_preprocessing.__all__
+__all__ += _image_preprocessing.__all__ + _merging.__all__
 # Keras's other names for the same classes.
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D  # noqa: F405
 AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D  # noqa: F405

@@ -102,6 +102,7 @@ class KerasTensor:
         self.dtype = np.dtype(dtype).name
         self.name = name
         self._keras_history = history
+        self._call_kwargs = None  # arguments fixed at the layer call that made this tensor
 
     @property
     def ndim(self) -> int:
@@ -151,16 +152,33 @@ def infer_output_shape(layer, input_shape):
 
 def symbolic_output(layer, inputs, *args, **kwargs):
     """Call ``layer`` on symbolic inputs: build it and return KerasTensors of its output shape."""
-    shapes = [t.shape for t in inputs] if isinstance(inputs, (list, tuple)) else inputs.shape
+    if isinstance(inputs, dict):
+        shapes = {k: t.shape for k, t in inputs.items()}
+    else:
+        shapes = [t.shape for t in inputs] if isinstance(inputs, (list, tuple)) else inputs.shape
     if not layer.built:
         layer._maybe_build(shapes)
     elif layer.input_spec is not None and not isinstance(shapes, list):
         check_input(layer, layer.input_spec, shapes)
     out_shape = layer.compute_output_shape(shapes)
-    if isinstance(out_shape, list):
+    if isinstance(out_shape, dict):  # a nested model with named outputs
+        outputs = {k: KerasTensor(s, layer.dtype, history=(layer, inputs))
+                   for k, s in out_shape.items()}
+    elif isinstance(out_shape, list):
         outputs = [KerasTensor(s, layer.dtype, history=(layer, inputs)) for s in out_shape]
     else:
         outputs = KerasTensor(out_shape, layer.dtype, history=(layer, inputs))
+    # Arguments fixed at this call (``base(x, training=False)``): the model calls it so again.
+    fixed = {k: v for k, v in kwargs.items() if v is not None and not isinstance(v, KerasTensor)}
+    if args or any(isinstance(v, KerasTensor) for v in kwargs.values()):
+        raise ValueError(
+            f"Layer '{layer.name}' was called in a functional graph with extra positional "
+            "arguments or symbolic keyword arguments, which lamina's functional models do not "
+            "record yet; pass such values as the layer's inputs or as constructor arguments.")
+    leaves = list(outputs.values()) if isinstance(outputs, dict) else \
+        outputs if isinstance(outputs, list) else [outputs]
+    for t in leaves:
+        t._call_kwargs = fixed or None
     add_node(layer, inputs, outputs)
     return outputs
 

@@ -385,7 +385,8 @@ class Layer(KerasLayerAPI):
         inputs = args[0]
         if isinstance(inputs, KerasTensor) or (
             isinstance(inputs, (list, tuple)) and inputs and isinstance(inputs[0], KerasTensor)
-        ):
+        ) or (isinstance(inputs, dict) and inputs and
+              all(isinstance(v, KerasTensor) for v in inputs.values())):
             return self._symbolic_call(inputs, *args[1:], **kwargs)
         if isinstance(inputs, (list, tuple)) and inputs and not np.isscalar(inputs[0]) and (
             isinstance(inputs[0], Tensor) or hasattr(inputs[0], "shape")

@@ -80,7 +80,7 @@ def functional_config(model) -> dict:
         calls[id(layer)] = index + 1
         for i, t in enumerate(outs):
             history[id(t)] = [layer.name, index, i]
-        nodes.setdefault(id(layer), []).append(layer_inputs)
+        nodes.setdefault(id(layer), []).append((layer_inputs, outs[0]._call_kwargs or {}))
 
     def ref(t):
         return {"class_name": "__keras_tensor__",
@@ -92,17 +92,22 @@ def functional_config(model) -> dict:
         entry = serialize_keras_object(layer)
         entry["name"] = layer.name
         inbound = []
-        for layer_inputs in nodes.get(id(layer), []):
-            if isinstance(layer_inputs, (list, tuple)):
+        for layer_inputs, call_kwargs in nodes.get(id(layer), []):
+            if isinstance(layer_inputs, dict):
+                args = [{k: ref(t) for k, t in layer_inputs.items()}]
+            elif isinstance(layer_inputs, (list, tuple)):
                 args = [[ref(t) for t in layer_inputs]]
             else:
                 args = [ref(layer_inputs)]
-            inbound.append({"args": args, "kwargs": {"mask": None}
-                            if getattr(layer, "_keras_model", False) else {}})
+            kwargs = {"mask": None} if getattr(layer, "_keras_model", False) else {}
+            kwargs.update(call_kwargs)  # arguments fixed at the call, e.g. training=False
+            inbound.append({"args": args, "kwargs": kwargs})
         entry["inbound_nodes"] = inbound
         layers.append(entry)
 
     def endpoints(tensors, struct):
+        if isinstance(struct, dict):  # named inputs or outputs keep their names, as in Keras
+            return {k: history[id(t)] for k, t in struct.items()}
         triples = [history[id(t)] for t in tensors]
         return triples[0] if len(triples) == 1 and not isinstance(struct, (list, tuple)) \
             else triples
@@ -139,7 +144,7 @@ def functional_from_config(cls, config, custom_objects=None):
                 except KeyError:
                     waiting.append((name, node_index, node))
                     continue
-                result = created[name](tensors)
+                result = created[name](tensors, **_node_kwargs(node))
                 outputs[(name, node_index)] = result if isinstance(result, list) else [result]
                 progress = True
             if not progress:
@@ -151,6 +156,8 @@ def functional_from_config(cls, config, custom_objects=None):
             pending = waiting
 
         def endpoint(spec):
+            if isinstance(spec, dict):
+                return {k: endpoint(v) for k, v in spec.items()}
             if isinstance(spec, (list, tuple)) and spec and isinstance(spec[0], str):
                 return _tensor_at(spec, outputs)
             return [endpoint(s) for s in spec]
@@ -181,6 +188,15 @@ def _node_inputs(node):
     return refs[0] if len(refs) == 1 else refs
 
 
+def _node_kwargs(node) -> dict:
+    """The fixed arguments of a saved layer call (``training``; never tensors or masks)."""
+    if not isinstance(node, dict):
+        return {}
+    kwargs = node.get("kwargs") or {}
+    return {k: v for k, v in kwargs.items()
+            if k == "training" and isinstance(v, bool)}
+
+
 def _resolve_tensors(args, outputs):
     if isinstance(args, dict) and args.get("class_name") == "__keras_tensor__":
         history = args["config"]["keras_history"]
@@ -189,6 +205,8 @@ def _resolve_tensors(args, outputs):
         return _tensor_at(args, outputs)
     if isinstance(args, (list, tuple)):
         return [_resolve_tensors(a, outputs) for a in args]
+    if isinstance(args, dict):  # named inputs of a nested model
+        return {k: _resolve_tensors(a, outputs) for k, a in args.items()}
     raise ValueError(f"Unrecognized layer input in a functional config: {args!r}.")
 
 

@@ -7,6 +7,9 @@ keeps the calls in order, and replays them on data.
 
 from __future__ import annotations
 
+import numpy as np
+
+from lamina import tree
 from lamina.autodiff.tensor import Tensor
 from lamina.layers.input_spec import KerasTensor
 from lamina.models.model import Model
@@ -18,8 +21,20 @@ def _as_list(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
+def _symbolic(x) -> bool:
+    return isinstance(x, KerasTensor) or (
+        tree.is_nested(x) and bool(tree.flatten(x)) and
+        all(isinstance(t, KerasTensor) for t in tree.flatten(x)))
+
+
 class Functional(Model):
     """A model defined by its input and output symbolic tensors.
+
+    ``inputs`` and ``outputs`` may be one tensor, a list, or a dict of tensors
+    (keyed by name). The model is called with data of the same structure (a dict
+    keyed by the inputs' names works for a list of named inputs too) and returns
+    outputs of the outputs' structure. A layer called with fixed arguments in the
+    graph (``base(x, training=False)``) is called with them every time.
 
     Example:
         >>> import lamina
@@ -37,22 +52,26 @@ class Functional(Model):
             return  # Model.__new__ built this object; Python calls __init__ a second time
         self.__dict__["_traced"] = True
         Model.__init__(self, name=name, trainable=trainable, **kwargs)
+        for what, struct in (("inputs", inputs), ("outputs", outputs)):
+            if not _symbolic(struct):
+                leaf = next((t for t in tree.flatten(struct) if not isinstance(t, KerasTensor)),
+                            struct)
+                raise TypeError(
+                    f"Model(inputs, outputs) takes symbolic tensors made with lamina.Input and "
+                    f"layer calls (one, a list or a dict of them); `{what}` holds "
+                    f"{type(leaf).__name__}.")
         self._inputs_struct = inputs
         self._outputs_struct = outputs
-        self.inputs = _as_list(inputs)
-        self.outputs = _as_list(outputs)
-        for t in self.inputs + self.outputs:
-            if not isinstance(t, KerasTensor):
-                raise TypeError(
-                    "Model(inputs, outputs) takes symbolic tensors made with lamina.Input and "
-                    f"layer calls; got {type(t).__name__}."
-                )
-        self._steps = self._trace()
-        input_layers = [t._keras_history[0] for t in self.inputs]
-        ordered = list(input_layers)
-        for layer, _, _ in self._steps:
-            if all(layer is not seen for seen in ordered):
-                ordered.append(layer)
+        self.inputs = tree.flatten(inputs)
+        self.outputs = tree.flatten(outputs)
+        self._steps, ordered = self._trace()
+        names = [layer.name for layer in ordered]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(
+                f"Model '{self.name}' uses the layer name(s) {repeated} more than once; every "
+                "layer of a functional model needs its own name (saved files refer to layers "
+                "by name). Rename one of them with name=...")
         self._layers = ordered
         for layer in ordered:
             layer._set_path_prefix(f"{self.name}/")
@@ -60,11 +79,22 @@ class Functional(Model):
         self.built = True
 
     def _trace(self):
+        """The layer calls in an order that computes them (``steps``) and the layers in Keras's
+        order (by depth from the outputs, deepest first; ties in first-seen order), which is
+        the order of ``layers`` and of the weights."""
         input_ids = {id(t) for t in self.inputs}
         order, seen = [], set()
+        first_seen: dict = {}  # id(layer) -> (index, layer), in depth-first pre-order
+        parents: dict = {}  # id(output tensor) -> the tensors its call read
+
+        def note(layer):
+            first_seen.setdefault(id(layer), (len(first_seen), layer))
 
         def visit(t):
-            if id(t) in seen or id(t) in input_ids:
+            if id(t) in input_ids:
+                note(t._keras_history[0])
+                return
+            if id(t) in seen:
                 return
             history = t._keras_history
             if history is None or history[1] is None:
@@ -73,7 +103,9 @@ class Functional(Model):
                     "must start at one of the `inputs` given to Model()."
                 )
             layer, layer_inputs = history
-            for parent in _as_list(layer_inputs):
+            note(layer)
+            parents[id(t)] = tree.flatten(layer_inputs)
+            for parent in parents[id(t)]:
                 visit(parent)
             seen.add(id(t))
             order.append((layer, layer_inputs, t))
@@ -89,7 +121,25 @@ class Functional(Model):
             done.add(key)
             siblings = [o for lay, li, o in order if lay is layer and li is layer_inputs]
             steps.append((layer, layer_inputs, siblings))
-        return steps
+        # Depth: outputs are 0, a tensor read by a call of depth d is at least d + 1.
+        depth: dict = {}
+        for _layer, layer_inputs, outs in reversed(steps):
+            d = max(depth.get(id(o), 0) for o in outs)
+            for parent in tree.flatten(layer_inputs):
+                depth[id(parent)] = max(depth.get(id(parent), 0), d + 1)
+            for o in outs:
+                depth[id(o)] = d
+        layer_depth: dict = {}
+        for layer, _, outs in steps:
+            layer_depth[id(layer)] = max(layer_depth.get(id(layer), 0),
+                                         max(depth.get(id(o), 0) for o in outs))
+        for t in self.inputs:
+            layer = t._keras_history[0]
+            layer_depth[id(layer)] = max(layer_depth.get(id(layer), 0), depth.get(id(t), 0))
+            note(layer)
+        layers = sorted((layer for _, layer in first_seen.values()),
+                        key=lambda lay: (-layer_depth.get(id(lay), 0), first_seen[id(lay)][0]))
+        return steps, layers
 
     @property
     def layers(self):
@@ -101,8 +151,15 @@ class Functional(Model):
         return self.layers
 
     @property
+    def input_names(self) -> list:
+        """The names of the input layers, in the order of ``inputs``."""
+        return [t._keras_history[0].name for t in self.inputs]
+
+    @property
     def output_names(self) -> list:
-        """The names of the layers that produce the outputs."""
+        """The output names: a dict output's keys, else the names of the layers making them."""
+        if isinstance(self._outputs_struct, dict):
+            return sorted(self._outputs_struct)
         return [t._keras_history[0].name for t in self.outputs]
 
     def get_build_config(self):
@@ -124,39 +181,87 @@ class Functional(Model):
     def _input_batch_shape(self):
         return self._build_shape
 
+    def _flat_inputs(self, data) -> list:
+        """The data for each of ``self.inputs``, matched by structure, name or position."""
+        n = len(self.inputs)
+        struct = self._inputs_struct
+        if isinstance(data, dict):
+            if isinstance(struct, dict) and set(data) >= set(struct):
+                return tree.flatten({k: data[k] for k in struct})
+            names = [t.name or t._keras_history[0].name for t in self.inputs]
+            missing = [name for name in names if name not in data]
+            if not missing:
+                return [data[name] for name in names]
+            raise ValueError(
+                f"Model '{self.name}' has inputs named {names}, but the data is a dict with "
+                f"keys {sorted(data)}: missing {missing}. Key the data by the inputs' names.")
+        if n == 1:
+            leaves = tree.flatten(data) if isinstance(data, (list, tuple)) and \
+                len(tree.flatten(data)) == 1 else [data]
+            return leaves
+        flat = tree.flatten(data) if tree.is_nested(data) else [data]
+        if len(flat) != n:
+            raise ValueError(
+                f"Model '{self.name}' has {n} inputs ({self._input_summary()}) but received "
+                f"{len(flat)} array{'s' if len(flat) != 1 else ''}. Pass a list of {n} arrays "
+                "in the order of the inputs, or a dict keyed by their names.")
+        return flat
+
+    def _input_summary(self) -> str:
+        return ", ".join(f"{t.name or t._keras_history[0].name} {t.shape}" for t in self.inputs)
+
+    def _adapt_input(self, kt, x):
+        """One input's data cast to the model's dtype and matched to that input's rank."""
+        if not isinstance(x, Tensor):
+            if hasattr(x, "to_numpy") and not isinstance(x, np.ndarray):
+                x = x.to_numpy()
+            arr = np.asarray(x)
+            if arr.dtype == object:
+                raise TypeError(
+                    f"Model '{self.name}' received an array of Python objects for input "
+                    f"'{kt.name}'; it needs numbers.")
+            if arr.dtype.kind in "fiub" and arr.dtype != kt.dtype:
+                arr = arr.astype(kt.dtype)
+            if arr.ndim == len(kt.shape) - 1 and kt.shape[-1] == 1:
+                arr = arr.reshape(arr.shape + (1,))
+            return Tensor(arr)
+        from lamina import ops
+
+        if x.dtype.kind in "fiub" and x.dtype != kt.dtype:
+            x = ops.cast(x, kt.dtype)
+        if x.ndim == len(kt.shape) - 1 and kt.shape[-1] == 1:
+            x = ops.expand_dims(x, -1)
+        return x
+
     def __call__(self, inputs, training=None, mask=None, **kwargs):
-        if isinstance(inputs, KerasTensor) or (
-            isinstance(inputs, (list, tuple)) and inputs and isinstance(inputs[0], KerasTensor)
-        ):
+        if _symbolic(inputs):
             return super().__call__(inputs, training=training, **kwargs)
-        if len(self.inputs) == 1:
-            data = [self._standardize_input(inputs)]
-        else:
-            data = [self._standardize_input(x) for x in _as_list(inputs)]
-            if len(data) != len(self.inputs):
-                raise ValueError(
-                    f"Model '{self.name}' has {len(self.inputs)} inputs but received "
-                    f"{len(data)} arrays."
-                )
-        return self.call(data if len(data) > 1 else data[0], training=training)
+        flat = [self._adapt_input(kt, x) for kt, x in zip(self.inputs, self._flat_inputs(inputs))]
+        return self._run(flat, training)
 
     def call(self, inputs, training=None, mask=None):
-        values = {}
-        for kt, x in zip(self.inputs, _as_list(inputs)):
-            values[id(kt)] = x if isinstance(x, Tensor) else Tensor(x)
+        flat = self._flat_inputs(inputs)
+        return self._run([x if isinstance(x, Tensor) else Tensor(np.asarray(x)) for x in flat],
+                         training)
+
+    def _run(self, flat_inputs, training):
+        values = {id(kt): x for kt, x in zip(self.inputs, flat_inputs)}
         for layer, layer_inputs, outs in self._steps:
-            if isinstance(layer_inputs, (list, tuple)):
-                args = [values[id(t)] for t in layer_inputs]
-            else:
-                args = values[id(layer_inputs)]
-            result = layer(args, training=training)
-            for kt, value in zip(outs, _as_list(result) if len(outs) > 1 else [result]):
+            args = tree.map_structure(lambda t: values[id(t)], layer_inputs) \
+                if tree.is_nested(layer_inputs) else values[id(layer_inputs)]
+            call_kwargs = dict(getattr(outs[0], "_call_kwargs", None) or {})
+            if "training" not in call_kwargs:
+                call_kwargs["training"] = training
+            result = layer(args, **call_kwargs)
+            for kt, value in zip(outs, tree.flatten(result) if len(outs) > 1 else [result]):
                 values[id(kt)] = value
-        results = [values[id(t)] for t in self.outputs]
-        return results[0] if len(results) == 1 and not isinstance(self._outputs_struct, (list, tuple)) else results
+        return tree.pack_sequence_as(self._outputs_struct, [values[id(t)] for t in self.outputs]) \
+            if tree.is_nested(self._outputs_struct) else values[id(self._outputs_struct)]
 
     def compute_output_shape(self, input_shape):
         shapes = [t.shape for t in self.outputs]
+        if isinstance(self._outputs_struct, dict):
+            return tree.pack_sequence_as(self._outputs_struct, shapes)
         return shapes[0] if len(shapes) == 1 else shapes
 
     @property

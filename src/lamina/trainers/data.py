@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from lamina import random as _random
+from lamina import tree
 from lamina.autodiff.tensor import Tensor
 from lamina.utils.packing import pack_x_y_sample_weight, unpack_x_y_sample_weight
 
@@ -60,10 +61,10 @@ def as_arrays(data, name="x"):
             )
         return arr
     if isinstance(data, dict):
-        raise TypeError(
-            f"'{name}' is a dict; lamina does not support named inputs yet. Pass an array "
-            "(or a list of arrays for a model with several inputs)."
-        )
+        # Named inputs (or targets, or sample weights): one array per name, as in Keras.
+        if not data:
+            raise ValueError(f"'{name}' is an empty dict.")
+        return {key: as_arrays(value, f"{name}[{key!r}]") for key, value in data.items()}
     if isinstance(data, (list, tuple)) and data and all(
         isinstance(d, (np.ndarray, Tensor)) or hasattr(d, "to_numpy") for d in data
     ):
@@ -79,12 +80,14 @@ def as_arrays(data, name="x"):
 
 
 def _length(a) -> int:
-    return len(a[0]) if isinstance(a, list) else len(a)
+    return len(tree.flatten(a)[0]) if tree.is_nested(a) else len(a)
 
 
 def _take(a, index):
+    if isinstance(a, dict):
+        return {key: _take(part, index) for key, part in a.items()}
     if isinstance(a, list):
-        return [part[index] for part in a]
+        return [_take(part, index) for part in a]
     return a[index]
 
 
@@ -99,9 +102,9 @@ def split_validation(x, y, sw, validation_split: float):
             "fraction that leaves at least one row on each side, or pass validation_data."
         )
     train = (_take(x, slice(0, split_at)), None if y is None else _take(y, slice(0, split_at)),
-             None if sw is None else sw[:split_at])
+             None if sw is None else _take(sw, slice(0, split_at)))
     val = (_take(x, slice(split_at, n)), None if y is None else _take(y, slice(split_at, n)),
-           None if sw is None else sw[split_at:])
+           None if sw is None else _take(sw, slice(split_at, n)))
     return train, val, split_at
 
 
@@ -150,6 +153,8 @@ class ArrayData:
         return xs, self.y, self.sample_weight
 
     def _gather(self, name, a, perm):
+        if isinstance(a, dict):
+            return {k: self._gather(f"{name}.{k}", part, perm) for k, part in a.items()}
         if isinstance(a, list):
             return [self._gather(f"{name}{i}", part, perm) for i, part in enumerate(a)]
         if not isinstance(a, np.ndarray):
@@ -166,7 +171,7 @@ class ArrayData:
         for i in range(self.steps):
             s = slice(i * bs, (i + 1) * bs)
             yield pack(_take(x, s), None if y is None else _take(y, s),
-                       None if sw is None else sw[s])
+                       None if sw is None else _take(sw, s))
 
 
 def unpack(item):
@@ -236,6 +241,11 @@ def as_sample_weight(sample_weight, dtype=None):
     """``sample_weight`` as an array; one column, ``(n, 1)``, becomes ``(n,)`` as Keras squeezes it."""
     if sample_weight is None:
         return None
+    if isinstance(sample_weight, dict):  # one weight array per output, keyed by its name
+        return {k: as_sample_weight(w, dtype) for k, w in sample_weight.items()}
+    if isinstance(sample_weight, (list, tuple)) and sample_weight and all(
+            isinstance(w, np.ndarray) and w.ndim >= 1 for w in sample_weight):
+        return [as_sample_weight(w, dtype) for w in sample_weight]  # one per output
     sw = np.asarray(as_arrays(sample_weight, "sample_weight"), dtype=dtype)
     if sw.ndim == 2 and sw.shape[1] == 1:
         sw = sw.reshape(-1)
@@ -250,7 +260,7 @@ def check_samples(x, y, sample_weight=None) -> None:
             f"x and y have different numbers of samples: x has {n} rows, y has "
             f"{_length(y)}. Each sample needs exactly one label; check how you split them."
         )
-    if sample_weight is not None and len(sample_weight) != n:
+    if sample_weight is not None and _length(sample_weight) != n:
         raise ValueError(
             f"sample_weight has {len(sample_weight)} entries but x has {n} rows; give one "
             "weight per sample."

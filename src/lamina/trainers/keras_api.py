@@ -20,6 +20,7 @@ class KerasTrainerAPI:
     steps_per_execution = 1
     _jit_compile = False
     _loss_weight = None
+    _multi = None
 
     @property
     def jit_compile(self) -> bool:
@@ -131,25 +132,17 @@ class KerasTrainerAPI:
     def _single_output_loss(self, loss):
         """The one loss of a list or dict keyed by output name, or a message naming the outputs.
 
-        A model trained by lamina has one output, so ``["mse"]`` and
-        ``{"<output layer name>": "mse"}`` mean ``"mse"``, as they do in Keras.
+        For a model with one output, ``["mse"]`` and ``{"<output layer name>": "mse"}``
+        mean ``"mse"``, as they do in Keras (several outputs: ``compile_utils.py``).
         """
         names = self._output_names_or_none()
-        several = names is not None and len(names) > 1
-        if several and (isinstance(loss, (list, tuple)) or
-                        (isinstance(loss, dict) and "class_name" not in loss)):
-            raise ValueError(
-                f"compile(loss=...) got a loss per output for model '{self.name}', which has "
-                f"{len(names)} outputs ({names}); lamina does not train models with several "
-                "outputs yet.")
         if isinstance(loss, (list, tuple)):
             if len(loss) == 1:
                 return loss[0]
             raise ValueError(
                 f"compile(loss=...) got a list of {len(loss)} losses, one per output, but "
-                f"lamina trains models with one output (model '{self.name}' has "
-                f"{self._output_count()}). Pass one loss, such as loss='mse'; models with "
-                "several outputs are not supported yet.")
+                f"model '{self.name}' has {self._output_count()}. Pass one loss, such as "
+                "loss='mse'.")
         if isinstance(loss, dict) and "class_name" not in loss:
             if len(loss) == 1 and (names is None or next(iter(loss)) in names):
                 return next(iter(loss.values()))
@@ -158,8 +151,7 @@ class KerasTrainerAPI:
             raise ValueError(
                 f"compile(loss=...) got a dict of losses keyed by {sorted(loss)}, but model "
                 f"'{self.name}' cannot use it: {known}. Key the dict by the output layer's name "
-                "or pass one loss, such as loss='mse'; models with several outputs are not "
-                "supported yet.")
+                "or pass one loss, such as loss='mse'.")
         return loss
 
     def _output_names_or_none(self):

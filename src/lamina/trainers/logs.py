@@ -13,6 +13,8 @@ __all__ = ["pythonify"]
 def to_numpy(out):
     if isinstance(out, Tensor):
         return out.value
+    if isinstance(out, dict):
+        return {k: to_numpy(o) for k, o in out.items()}
     if isinstance(out, (list, tuple)):
         return [to_numpy(o) for o in out]
     return np.asarray(out)
@@ -27,9 +29,23 @@ def positive_int(value, name, fn):
 
 
 def logs_out(logs, model, return_dict):
+    """``evaluate``'s result: the logs dict, or their values in Keras's order.
+
+    The order is the loss, then (one output) the compiled metrics in compile order, or
+    (several outputs) each output's loss in output order and the rest by name, as Keras
+    lists them.
+    """
     if return_dict:
         return logs
-    ordered = [logs["loss"]] + [logs[m.name] for m, _ in (model._compile_metrics or [])]
+    multi = model.__dict__.get("_multi")
+    names = ["loss"]
+    if multi is None:
+        names += [m.name for m, _ in (model._compile_metrics or [])]
+    else:
+        names += [t.name for t in multi.trackers.values()]
+    names = [n for n in names if n in logs]
+    names += sorted(k for k in logs if k not in names)
+    ordered = [logs[n] for n in names]
     return ordered[0] if len(ordered) == 1 else ordered
 
 
@@ -53,7 +69,10 @@ def pythonify(logs) -> dict:
 
 
 def first(a):
-    return a[0] if isinstance(a, list) else a
+    """The first array of ``a`` (the first input or output of several)."""
+    if isinstance(a, dict):
+        return a[sorted(a)[0]] if a else None
+    return first(a[0]) if isinstance(a, list) and a else a
 
 
 def batch_len(x) -> int:

@@ -1,0 +1,124 @@
+"""Functional models with several inputs and outputs train, evaluate and predict as in Keras.
+
+The models, data and weights are the ones ``tools/make_keras_functional_fixtures.py`` gave
+real Keras 3.15.1 (the same builder functions, called with lamina here); the History (keys and
+values), final weights, ``evaluate`` (list and dict) and ``predict`` are Keras's.
+"""
+
+import json
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import lamina
+from lamina import layers
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import make_keras_functional_fixtures as ref  # noqa: E402
+
+FIXTURES = os.path.join(ROOT, "tests", "fixtures", "keras")
+with open(os.path.join(FIXTURES, "functional.json")) as f:
+    KERAS = json.load(f)["cases"]
+ARRAYS = np.load(os.path.join(FIXTURES, "functional.npz"))
+
+
+@pytest.mark.parametrize("name", sorted(KERAS))
+def test_training_matches_keras(name):
+    lamina.utils.set_random_seed(0)
+    model, history, evaluated, as_dict, predicted = ref.run(lamina, name)
+    keras = KERAS[name]
+    assert list(history) == keras["history_keys"]
+    for key, values in keras["history"].items():
+        np.testing.assert_allclose(history[key], values, rtol=2e-5, atol=1e-6, err_msg=key)
+    for i, w in enumerate(model.get_weights()):
+        np.testing.assert_allclose(w, ARRAYS[f"{name}/w{i}"], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(evaluated, keras["evaluate"], rtol=2e-5, atol=1e-6)
+    assert list(as_dict) == list(keras["evaluate_dict"])
+    assert type(predicted).__name__ == keras["predict_kind"]
+    leaves = [predicted[k] for k in sorted(predicted)] if isinstance(predicted, dict) \
+        else list(predicted)
+    if keras["predict_keys"] is not None:
+        assert sorted(predicted) == keras["predict_keys"]
+    for i, p in enumerate(leaves):
+        np.testing.assert_allclose(p, ARRAYS[f"{name}/p{i}"], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(KERAS))
+def test_traced_and_eager_agree(name):
+    def once(run_eagerly):
+        lamina.utils.set_random_seed(0)
+        case = ref.CASES[name]
+        a, b, label, price, w = ref.data()
+        model = case["build"](lamina)
+        ref.set_weights(model, 11)
+        model.compile(**case["compile"](lamina), run_eagerly=run_eagerly)
+        model.fit(batch_size=16, epochs=2, shuffle=False, verbose=0,
+                  **case["fit"](a, b, label, price, w))
+        return model.get_weights()
+
+    for x, y in zip(once(False), once(True)):
+        np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-7)
+
+
+def _two_outputs():
+    inputs = lamina.Input((3,), name="x")
+    h = layers.Dense(4, activation="relu")(inputs)
+    return lamina.Model(inputs, [layers.Dense(1, name="a")(h), layers.Dense(2, name="b")(h)])
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(loss=["mse"]), "a list of 1 entries but the model has 2 outputs"),
+    (dict(loss={"a": "mse"}), "must give a loss for every output"),
+    (dict(loss={"a": "mse", "c": "mse"}), "'c'] match no output"),
+    (dict(loss="mse", metrics=["mae"]), "a list of 1 entries but the model has 2 outputs"),
+    (dict(loss="mse", metrics="mae"), "must be a list with one entry per output"),
+    (dict(loss="mse", loss_weights=[1.0, 2.0, 3.0]), "a list of 3 entries"),
+])
+def test_bad_per_output_arguments_name_the_outputs(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        _two_outputs().compile(optimizer="sgd", **kwargs)
+
+
+def test_targets_that_do_not_match_the_outputs_say_so():
+    model = _two_outputs()
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.ones((4, 3), "float32")
+    with pytest.raises(ValueError, match="2 outputs \\['a', 'b'\\] but the targets are a list "
+                                         "of 3"):
+        model.fit(x, [np.ones((4, 1))] * 3, verbose=0)
+    with pytest.raises(ValueError, match="missing \\['b'\\]"):
+        model.fit(x, {"a": np.ones((4, 1))}, verbose=0)
+
+
+def test_named_inputs_from_a_dict_and_a_missing_one():
+    a, b = lamina.Input((2,), name="left"), lamina.Input((2,), name="right")
+    model = lamina.Model([a, b], layers.Add()([a, b]))
+    x = {"left": np.ones((3, 2), "float32"), "right": np.full((3, 2), 2.0, "float32")}
+    np.testing.assert_array_equal(model.predict(x, verbose=0), np.full((3, 2), 3.0))
+    with pytest.raises(ValueError, match="missing \\['right'\\]"):
+        model.predict({"left": x["left"]}, verbose=0)
+
+
+def test_a_layer_called_with_training_false_in_the_graph_stays_in_inference():
+    base = lamina.Sequential([lamina.Input((4,)), layers.Dropout(0.9)])
+    inputs = lamina.Input((4,))
+    model = lamina.Model(inputs, base(inputs, training=False))
+    x = np.ones((8, 4), "float32")
+    np.testing.assert_array_equal(model(x, training=True).numpy(), x)  # dropout never applied
+    config = model.get_config()
+    node = next(e for e in config["layers"] if e["class_name"] == "Sequential")["inbound_nodes"]
+    assert node[0]["kwargs"].get("training") is False
+    clone = lamina.Model.from_config(config)
+    np.testing.assert_array_equal(clone(x, training=True).numpy(), x)
+
+
+def test_sub_model_from_a_models_layers_shares_weights():
+    model = _two_outputs()
+    features = lamina.Model(model.input, model.layers[1].output)
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype("float32")
+    np.testing.assert_allclose(features.predict(x, verbose=0),
+                               model.layers[1](x).numpy(), rtol=1e-6)
+    assert features.layers[1] is model.layers[1]
