@@ -31,6 +31,8 @@ EXPECTED = {
     "ann_05_loss.py": (["optimizer: Adam learning rate: 9.99999"], False),
     "ann_06_regularization.py": (["L2 penalty of the second layer"], False),
     "red_wine.py": (["(1119, 11)", "validation MAE after 2 epochs"], False),
+    "cnn_digits.py": (["train: (1438, 8, 8, 1)", "Total params: 21,386", "test accuracy:",
+                       "predicted:"], False),
 }
 
 
