@@ -143,17 +143,7 @@ class CompileMixin:
         for specs, weighted in ((self._metric_specs, False), (self._weighted_metric_specs, True)):
             for spec in specs:
                 metric = metrics_module.get_metric(spec, y_true_shape=y_shape, y_pred_shape=out_shape)
-                # Keras's log names: a repeated name gets _1, _2, ...; a weighted metric whose
-                # name is taken becomes weighted_<name>.
-                base = metric.name
-                if weighted and base in taken:
-                    base = f"weighted_{base}"
-                name, i = base, 0
-                while name in taken:
-                    i += 1
-                    name = f"{base}_{i}"
-                metric.name = name
-                taken.add(name)
+                metric.name = unique_metric_name("", metric.name, weighted, taken)
                 resolved.append((metric, weighted))
         self._compile_metrics = resolved
 
@@ -192,27 +182,14 @@ class CompileMixin:
         extra = self.losses
         multi = self.__dict__.get("_multi")
         if multi is not None and y is not None:
-            loss = multi.loss(y, y_pred, sample_weight)
-            if extra:
-                from lamina import ops
-
-                total = extra[0]
-                for term in extra[1:]:
-                    total = ops.add(total, term)
-                loss = ops.add(loss, ops.cast(total, loss.dtype))
-            return loss
+            return _plus_penalties(multi.loss(y, y_pred, sample_weight), extra)
         if self._loss_fn is None:
             if not extra:
                 raise ValueError(
                     f"Model '{self.name}' has no loss to compute: compile() was given no loss "
                     "and the model adds none of its own. Pass one, e.g. "
                     "model.compile(optimizer='adam', loss='mse'), or override train_step.")
-            from lamina import ops
-
-            total = extra[0]
-            for term in extra[1:]:
-                total = ops.add(total, term)
-            return total
+            return _plus_penalties(None, extra)
         if y is None:
             raise ValueError(
                 f"Model '{self.name}' got no targets (y) for its loss "
@@ -223,14 +200,7 @@ class CompileMixin:
             from lamina import ops
 
             loss = ops.multiply(loss, loss.dtype.type(self._loss_weight))
-        if extra:
-            from lamina import ops
-
-            total = extra[0]
-            for term in extra[1:]:
-                total = ops.add(total, term)
-            loss = ops.add(loss, ops.cast(total, loss.dtype))
-        return loss
+        return _plus_penalties(loss, extra)
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Update the compiled metrics for one batch and return their current values.
@@ -256,3 +226,31 @@ class CompileMixin:
         if hooks.active() is not None:
             return {m.name: m.result() for m in sorted(self.metrics, key=metric_name)}
         return pythonify({m.name: m.result() for m in self.metrics})
+
+
+def _plus_penalties(loss, penalties):
+    """``loss`` plus the regularization penalties (summed first, in the loss's dtype)."""
+    if not penalties:
+        return loss
+    from lamina import ops
+
+    total = penalties[0]
+    for term in penalties[1:]:
+        total = ops.add(total, term)
+    return total if loss is None else ops.add(loss, ops.cast(total, loss.dtype))
+
+
+def unique_metric_name(prefix: str, name: str, weighted: bool, taken: set) -> str:
+    """Keras's log name of a compiled metric: ``<prefix>_<name>``; a repeated name gets ``_1``,
+    ``_2``, ...; a weighted metric whose name is taken becomes ``weighted_<name>``. The name is
+    added to ``taken``."""
+    join = (lambda n: f"{prefix}_{n}") if prefix else (lambda n: n)
+    base = join(name)
+    if weighted and base in taken:
+        base = join(f"weighted_{name}")
+    result, i = base, 0
+    while result in taken:
+        i += 1
+        result = f"{base}_{i}"
+    taken.add(result)
+    return result

@@ -148,6 +148,7 @@ class MultiOutput:
         if self.resolved is not None:
             return self.resolved
         from lamina import metrics as metrics_module
+        from lamina.trainers.compile import unique_metric_name
 
         targets = self.flat("targets", y, len(self.names)) if y is not None else \
             [None] * len(self.names)
@@ -161,15 +162,8 @@ class MultiOutput:
                     y_shape = None if targets[i] is None else tuple(_shape(targets[i]))
                     metric = metrics_module.get_metric(spec, y_true_shape=y_shape,
                                                        y_pred_shape=y_pred_shapes[i])
-                    base = f"{self.names[i]}_{metric.name}"
-                    if weighted and base in taken:
-                        base = f"{self.names[i]}_weighted_{metric.name}"
-                    name, k = base, 0
-                    while name in taken:
-                        k += 1
-                        name = f"{base}_{k}"
-                    metric.name = name
-                    taken.add(name)
+                    metric.name = unique_metric_name(self.names[i], metric.name, weighted,
+                                                     taken)
                     resolved.append((metric, weighted, i))
         self.resolved = resolved
         return resolved
