@@ -122,3 +122,14 @@ def test_sub_model_from_a_models_layers_shares_weights():
     np.testing.assert_allclose(features.predict(x, verbose=0),
                                model.layers[1](x).numpy(), rtol=1e-6)
     assert features.layers[1] is model.layers[1]
+
+
+def test_summary_of_a_branched_model_says_what_each_layer_reads():
+    lines = []
+    ref.two_towers(lamina).summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    assert "Connected to" in text
+    assert "concatenate (Concatenate)" in text and "dense[0][0], dense_1[0][0]" in text
+    chain = []
+    lamina.Sequential([lamina.Input((3,)), layers.Dense(2)]).summary(print_fn=chain.append)
+    assert "Connected to" not in "\n".join(chain)

@@ -51,23 +51,74 @@ def _params(layer) -> str:
     return f"{sum(int(v.size) for v in layer.weights):,}"
 
 
+def _flat(x) -> list:
+    if isinstance(x, dict):
+        return [v for k in sorted(x) for v in _flat(x[k])]
+    if isinstance(x, (list, tuple)):
+        return [v for item in x for v in _flat(item)]
+    return [x]
+
+
+def _is_chain(model) -> bool:
+    """Whether a functional model is one chain of single-input calls (Keras then omits the
+    "Connected to" column)."""
+    steps = getattr(model, "_steps", None)
+    if steps is None:
+        return True
+    layers = [layer for layer, _, _ in steps]
+    if len({id(layer) for layer in layers}) != len(layers) or len(model.inputs) != 1:
+        return False
+    readers: dict = {}
+    for _, layer_inputs, outs in steps:
+        inputs = _flat(layer_inputs)
+        if len(inputs) != 1 or len(outs) != 1:
+            return False
+        readers[id(inputs[0])] = readers.get(id(inputs[0]), 0) + 1
+    return all(n == 1 for n in readers.values())
+
+
+def _connections(layer, model) -> str:
+    """``"<layer>[node][tensor], ..."``: where each input of the layer's calls in ``model`` comes
+    from, as Keras's summary writes it."""
+    parts = []
+    for step_layer, layer_inputs, _ in model._steps:
+        if step_layer is not layer:
+            continue
+        for t in _flat(layer_inputs):
+            source = t._keras_history[0]
+            node, tensor = 0, 0
+            for i, (_, outputs) in enumerate(source.__dict__.get("_inbound_nodes", [])):
+                leaves = _flat(outputs)
+                if any(o is t for o in leaves):
+                    node, tensor = i, next(j for j, o in enumerate(leaves) if o is t)
+                    break
+            parts.append(f"{source.name}[{node}][{tensor}]")
+    return ", ".join(parts) or "-"
+
+
 def print_summary(model, line_length=None, positions=None, print_fn=None, show_trainable=False):
     """Print (or send to ``print_fn``) the summary table of ``model``."""
     print_fn = print_fn or print
     layers = [layer for layer in model.layers]
     if type(model).__name__ == "Sequential":
         layers = [layer for layer in layers if type(layer).__name__ != "InputLayer"]
+    branched = not _is_chain(model)
     rows = [(f"{layer.name} ({type(layer).__name__})", _shape_str(layer, model), _params(layer))
+            + ((_connections(layer, model),) if branched else ())
             for layer in layers]
-    headers = ("Layer (type)", "Output Shape", "Param #")
-    total = line_length or 78
+    headers = ("Layer (type)", "Output Shape", "Param #") + (("Connected to",) if branched else ())
+    total = line_length or (98 if branched else 78)
     widths = [max(31, int(total * 0.41)), max(22, int(total * 0.3)), 13]
+    if branched:
+        widths = [max(24, int(total * 0.3)), max(20, int(total * 0.26)), 13, 20]
     for row in rows:
         widths = [max(w, len(c)) for w, c in zip(widths, row)]
     fancy = "┏┳┓┃┡╇┩│├┼┤└┴┘━─"
     chars = fancy if _can_encode(fancy) else "+++|+++|+++++=-"
     tl, tm, tr, v_head, hl, hm, hr, v, ml, mm, mr, bl, bm, br, h_heavy = chars[:15]
     h = chars[15] if len(chars) > 15 else "-"
+
+    align = "llrl" if branched else "llr"
 
     def line(left, mid, right, fill):
         return left + mid.join(fill * (w + 2) for w in widths) + right
@@ -79,9 +130,9 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, show_t
         return sep + sep.join(parts) + sep
 
     out = [f'Model: "{model.name}"', line(tl, tm, tr, h_heavy),
-           cells(headers, v_head, "llr"), line(hl, hm, hr, h_heavy)]
+           cells(headers, v_head, align), line(hl, hm, hr, h_heavy)]
     for i, row in enumerate(rows):
-        out.append(cells(row, v, "llr"))
+        out.append(cells(row, v, align))
         if i < len(rows) - 1:
             out.append(line(ml, mm, mr, h))
     out.append(line(bl, bm, br, h))
