@@ -129,7 +129,10 @@ def test_summary_of_a_branched_model_says_what_each_layer_reads():
     ref.two_towers(lamina).summary(print_fn=lines.append)
     text = "\n".join(lines)
     assert "Connected to" in text
-    assert "concatenate (Concatenate)" in text and "dense[0][0], dense_1[0][0]" in text
+    import re
+
+    row = next(line for line in lines if "(Concatenate)" in line)
+    assert re.search(r"dense(_\d+)?\[0\]\[0\], dense_\d+\[0\]\[0\]", row), row
     chain = []
     lamina.Sequential([lamina.Input((3,)), layers.Dense(2)]).summary(print_fn=chain.append)
     assert "Connected to" not in "\n".join(chain)
