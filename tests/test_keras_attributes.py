@@ -124,10 +124,11 @@ def test_add_variable_masking_defaults_and_signature():
     layer = layers.Dense(2)
     v = layer.add_variable((3,), "ones", name="extra")
     assert v.shape == (3,) and np.all(v.numpy() == 1)
-    assert layer.supports_masking is False and layer.compute_mask(np.ones(2), None) is None
-    layer.supports_masking = True
     mask = np.array([True, False])
-    assert layer.compute_mask(np.ones(2), mask) is mask
+    assert layer.supports_masking is True and layer.compute_mask(np.ones(2), mask) is mask
+    layer.supports_masking = False  # (Dense passes masks on, as in Keras, unless told not to)
+    assert layer.compute_mask(np.ones(2), mask) is None
+    assert layers.Flatten().supports_masking is False
     assert layer.call_signature_parameters[0] == "inputs"
     assert layer.input_dtype == "float32" and layer.quantization_mode is None
     spec = layer.compute_output_spec(keras.KerasTensor((None, 5)))

@@ -225,6 +225,16 @@ def case_dict_outputs(K):
                                 [a, b]))})
 
 
+def case_embedding_masking(K):
+    L = K.layers
+    ids = K.Input((6,), name="ids")
+    h = L.Embedding(12, 4, mask_zero=True)(ids)
+    h = L.GlobalAveragePooling1D()(L.Dense(3, activation="tanh")(h))
+    steps = K.Input((5, 2), name="steps")
+    s = L.GlobalAveragePooling1D()(L.Dense(3)(L.Masking(mask_value=0.5)(steps)))
+    return K.Model([ids, steps], L.Dense(2)(L.Concatenate()([h, s])))
+
+
 CASES = {
     name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")
 }
@@ -236,6 +246,10 @@ def case_input(model, seed):
 
     def one(t):
         shape = tuple(1 if d is None else d for d in t.shape)
+        if getattr(t, "name", "") == "ids":  # token ids, with padding
+            ids = r.integers(1, 12, (6,) + shape[1:])
+            ids[:, 4:] = 0
+            return ids.astype("int32")
         return r.standard_normal((6,) + shape[1:]).astype(F32)
 
     if getattr(model, "_is_sequential", False) or type(model).__name__ == "Sequential":
@@ -452,6 +466,7 @@ REQUIRED_ARGS = {
     ("layer", "RandomRotation"): {"factor": 0.2}, ("layer", "RandomZoom"): {"height_factor": 0.2},
     ("layer", "RandomTranslation"): {"height_factor": 0.2, "width_factor": 0.1},
     ("layer", "RandomContrast"): {"factor": 0.2}, ("layer", "RandomBrightness"): {"factor": 0.2},
+    ("layer", "Embedding"): {"input_dim": 10, "output_dim": 4},
     ("initializer", "Constant"): {"value": 2.0},
     ("metric", "PrecisionAtRecall"): {"recall": 0.5},
     ("metric", "RecallAtPrecision"): {"precision": 0.5},

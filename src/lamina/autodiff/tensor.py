@@ -93,7 +93,9 @@ class Tensor:
         array([[2., 4.]], dtype=float32)
     """
 
-    __slots__ = ("value", "_node", "_keras_logits", "__weakref__")
+    # ``_keras_mask``: set by a layer that gives its output a mask (left unset otherwise;
+    # read with ``getattr(t, "_keras_mask", None)``).
+    __slots__ = ("value", "_node", "_keras_logits", "_keras_mask", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, value, node: Node | None = None):

@@ -7,6 +7,7 @@ from lamina.layers import pooling as _pooling
 from lamina.layers import spatial as _spatial
 from lamina.layers.convolutional import *  # noqa: F403
 from lamina.layers.core import Activation, Dense
+from lamina.layers.embedding import Embedding, Masking
 from lamina.layers.image_preprocessing import *  # noqa: F403
 from lamina.layers.input_layer import Input, InputLayer
 from lamina.layers.input_spec import InputSpec, KerasTensor
@@ -34,6 +35,7 @@ __all__ = [
     "BatchNormalization",
     "Dense",
     "Dropout",
+    "Embedding",
     "Flatten",
     "GaussianDropout",
     "GaussianNoise",
@@ -43,6 +45,7 @@ __all__ = [
     "KerasTensor",
     "Layer",
     "LayerNormalization",
+    "Masking",
     "Normalization",
     "Reshape",
     "SpatialDropout1D",

@@ -36,6 +36,7 @@ class Dense(Layer):
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
                  lora_rank=None, lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.supports_masking = True  # (masks pass through, as in Keras)
         if quantization_config is not None:
             raise ValueError("Dense: quantization (quantization_config) is not supported by lamina.")
         if isinstance(units, bool) or not isinstance(units, int) and not (
@@ -121,6 +122,7 @@ class Activation(Layer):
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # (masks pass through, as in Keras)
         self.activation = activations.get(activation)
 
     def call(self, inputs):

@@ -135,8 +135,12 @@ class KerasLayerAPI:
     # -- masking (the defaults; layers that support masks override them) --------------
     @property
     def supports_masking(self) -> bool:
-        """Whether ``compute_mask`` passes a mask on (``False`` unless a layer says so)."""
-        return self.__dict__.get("_supports_masking", False)
+        """Whether the layer passes masks on: set by the layer, else whether it has a
+        ``compute_mask`` of its own (as in Keras)."""
+        value = self.__dict__.get("_supports_masking")
+        if value is None:
+            return type(self).compute_mask is not KerasLayerAPI.compute_mask
+        return value
 
     @supports_masking.setter
     def supports_masking(self, value) -> None:

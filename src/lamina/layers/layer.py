@@ -9,6 +9,7 @@ op records itself on the tape, a user's subclass trains with no extra code.
 from __future__ import annotations
 
 import inspect
+import warnings
 
 import numpy as np
 
@@ -388,9 +389,12 @@ class Layer(KerasLayerAPI):
         ) or (isinstance(inputs, dict) and inputs and
               all(isinstance(v, KerasTensor) for v in inputs.values())):
             return self._symbolic_call(inputs, *args[1:], **kwargs)
-        if isinstance(inputs, (list, tuple)) and inputs and not np.isscalar(inputs[0]) and (
-            isinstance(inputs[0], Tensor) or hasattr(inputs[0], "shape")
-        ):
+        several = isinstance(inputs, (list, tuple)) and inputs and not np.isscalar(inputs[0]) \
+            and (isinstance(inputs[0], Tensor) or hasattr(inputs[0], "shape"))
+        # The masks that earlier layers attached to the inputs (Keras's mask propagation).
+        previous_mask = [getattr(x, "_keras_mask", None) for x in inputs] if several else \
+            getattr(inputs, "_keras_mask", None)
+        if several:
             inputs = [_to_input_tensor(x, self._dtype, self.autocast) for x in inputs]
             shape = [x.shape for x in inputs]
         else:
@@ -402,15 +406,41 @@ class Layer(KerasLayerAPI):
             check_input(self, self.input_spec, shape)
         if "training" in kwargs and not _call_accepts(type(self), "training"):
             kwargs.pop("training")
-        if "mask" in kwargs and not _call_accepts(type(self), "mask"):
-            kwargs.pop("mask")
+        if kwargs.get("mask") is not None:
+            previous_mask = kwargs["mask"]
+        has_mask = any(m is not None for m in previous_mask) if several else \
+            previous_mask is not None
+        if _call_accepts(type(self), "mask"):
+            if has_mask and kwargs.get("mask") is None:
+                kwargs["mask"] = previous_mask
+        else:
+            kwargs.pop("mask", None)
         outputs = self.call(inputs, *args[1:], **kwargs)
         if self.activity_regularizer is not None:
             from lamina import ops
 
             batch = ops.cast(ops.shape(outputs)[0], outputs.dtype) if hasattr(outputs, "shape") else 1
             self._activity_losses = [ops.divide(self.activity_regularizer(outputs), batch)]
+        if self.supports_masking:
+            self._attach_masks(inputs, outputs, previous_mask if has_mask else None)
+        elif has_mask:
+            warnings.warn(
+                f"Layer '{self.name}' ({type(self).__name__}) received inputs with a mask but "
+                "does not support masking, so the layers after it will not see the mask.",
+                stacklevel=2)
         return outputs
+
+    def _attach_masks(self, inputs, outputs, previous_mask):
+        """Give the outputs the mask ``compute_mask`` returns (unless they have one already)."""
+        flat = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        if all(getattr(t, "_keras_mask", None) is not None for t in flat):
+            return
+        masks = self.compute_mask(inputs, previous_mask)
+        if masks is None:
+            return
+        for t, m in zip(flat, masks if isinstance(masks, (list, tuple)) else [masks]):
+            if m is not None and isinstance(t, Tensor) and getattr(t, "_keras_mask", None) is None:
+                t._keras_mask = m
 
     def _symbolic_call(self, inputs, *args, **kwargs):
         from lamina.layers.input_spec import symbolic_output

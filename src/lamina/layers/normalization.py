@@ -160,6 +160,7 @@ class BatchNormalization(Layer):
                  gamma_constraint=None, renorm=False, renorm_clipping=None, renorm_momentum=0.99,
                  synchronized=False, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # (masks pass through, as in Keras)
         if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
             raise TypeError(
                 "The 'axis' argument of BatchNormalization must be one integer (the features "
@@ -342,6 +343,7 @@ class LayerNormalization(Layer):
                 stacklevel=2,
             )
         super().__init__(**kwargs)
+        self.supports_masking = True  # (masks pass through, as in Keras)
         self.axis = _int_or_int_list("LayerNormalization", axis)
         self.epsilon = _check_epsilon("LayerNormalization", epsilon)
         self.center = bool(center)
@@ -435,6 +437,7 @@ class UnitNormalization(Layer):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # (masks pass through, as in Keras)
         self.axis = _int_or_int_list("UnitNormalization", axis)
 
     def call(self, inputs):

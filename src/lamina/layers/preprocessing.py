@@ -82,6 +82,7 @@ class Normalization(Layer):
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # (masks pass through, as in Keras)
         if axis is None:
             axis = ()
         elif isinstance(axis, numbers.Integral) and not isinstance(axis, bool):

@@ -184,6 +184,7 @@ class Dropout(_NoiseLayer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # (masks pass through, as in Keras)
         self.rate = _check_rate(type(self).__name__, rate)
         self.noise_shape = _check_noise_shape(type(self).__name__, noise_shape)
         self._init_seed(seed)
@@ -320,6 +321,7 @@ class GaussianNoise(_NoiseLayer):
 
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # (masks pass through, as in Keras)
         if isinstance(stddev, bool) or not isinstance(stddev, numbers.Real) or not (
             math.isfinite(stddev) and stddev >= 0
         ):
@@ -368,6 +370,7 @@ class GaussianDropout(_NoiseLayer):
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # (masks pass through, as in Keras)
         self.rate = _check_rate("GaussianDropout", rate)
         self._init_seed(seed)
 
@@ -418,6 +421,7 @@ class AlphaDropout(_NoiseLayer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # (masks pass through, as in Keras)
         self.rate = _check_rate("AlphaDropout", rate)
         self.noise_shape = _check_noise_shape("AlphaDropout", noise_shape)
         self._init_seed(seed)

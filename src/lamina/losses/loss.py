@@ -73,6 +73,9 @@ _MASKS: dict = {}
 
 def set_loss_mask(values: Tensor, mask) -> None:
     """Attach a boolean ``mask`` to per-sample ``values`` (entries to count)."""
+    if isinstance(values, Tensor):
+        values._keras_mask = ops.cast(mask, "bool")
+        return
     key = id(values)
     _MASKS[key] = np.asarray(ops.convert_to_numpy(mask), dtype=bool)
     weakref.finalize(values, _MASKS.pop, key, None)
@@ -145,14 +148,15 @@ def _merge_mask(sample_weight, mask, dtype, reduction):
     # dividing by the full size later averages over the valid entries only.
     if mask is None:
         return sample_weight
-    mask = np.asarray(ops.convert_to_numpy(mask), dtype=bool)
+    # With lamina.ops throughout, so that a traced step computes the mask's weights anew.
+    mask = ops.cast(mask, "bool")
     if reduction in ("mean", "sum_over_batch_size"):
-        valid = int(mask.sum())
-        scale = mask.size / valid if valid else 0.0
-        float_mask = np.where(mask, scale, 0.0).astype(dtype)
+        size = math.prod(mask.shape)
+        valid = ops.sum(ops.cast(mask, dtype))
+        scale = ops.divide_no_nan(ops.cast(size, dtype), valid)
+        float_mask = ops.where(mask, scale, ops.zeros((), dtype=dtype))
     else:
-        float_mask = mask.astype(dtype)
-    float_mask = ops.convert_to_tensor(float_mask)
+        float_mask = ops.cast(mask, dtype)
     if sample_weight is None:
         return float_mask
     float_mask, sample_weight = squeeze_or_expand_to_same_rank(float_mask, sample_weight)

@@ -269,6 +269,9 @@ class MeanMetricWrapper(Mean):
         0.25
     """
 
+    # The trainer weighs this metric by the model output's mask (as Keras does).
+    uses_output_mask = True
+
     def __init__(self, fn, name=None, dtype=None, **kwargs):
         if not callable(fn):
             raise TypeError(

@@ -125,7 +125,10 @@ def functional_from_config(cls, config, custom_objects=None):
     """Rebuild a functional model from ``functional_config``'s dict (or Keras's / Keras 2's)."""
     with loading(custom_objects):
         created, outputs, pending = {}, {}, []
+        masks_only = _mask_operations(config.get("layers", []))
         for entry in config.get("layers", []):
+            if entry.get("name") in masks_only:
+                continue  # a mask computation Keras recorded; lamina recomputes masks itself
             layer = deserialize_layer(entry)
             name = entry.get("name") or layer.name
             if name in created:
@@ -172,15 +175,54 @@ def functional_from_config(cls, config, custom_objects=None):
                    trainable=config.get("trainable", True))
 
 
+def _is_tensor_ref(value) -> bool:
+    return isinstance(value, dict) and value.get("class_name") == "__keras_tensor__"
+
+
+def _mask_operations(entries) -> set:
+    """Names of the operation nodes (``keras.src.ops``) whose outputs only feed ``mask=``.
+
+    Keras 3 writes the computations of masks (``not_equal`` for an Embedding's
+    padding, ``any`` for Masking) into a functional config as nodes of their own;
+    lamina computes masks as the layers run, so it skips them.
+    """
+    ops_nodes = {e.get("name") for e in entries
+                 if str(e.get("module", "")).startswith(("keras.src.ops", "keras.ops"))}
+    if not ops_nodes:
+        return set()
+    used_as_data = set()
+
+    def walk(value, as_mask):
+        if _is_tensor_ref(value):
+            name = value["config"]["keras_history"][0]
+            if not as_mask:
+                used_as_data.add(name)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v, as_mask)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                walk(v, as_mask)
+
+    for entry in entries:
+        for node in entry.get("inbound_nodes") or []:
+            if not isinstance(node, dict):
+                continue
+            walk(node.get("args", []), entry.get("name") in ops_nodes)
+            for key, value in (node.get("kwargs") or {}).items():
+                walk(value, key == "mask" or entry.get("name") in ops_nodes)
+    return {name for name in ops_nodes if name not in used_as_data}
+
+
 def _node_inputs(node):
     """The symbolic inputs of one inbound node (Keras 3 dict or Keras 2 list form)."""
     if isinstance(node, dict):
         args = node.get("args", [])
-        for value in (node.get("kwargs") or {}).values():
-            if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+        for key, value in (node.get("kwargs") or {}).items():
+            if _is_tensor_ref(value) and key != "mask":  # masks are recomputed by lamina
                 raise ValueError(
                     "lamina cannot rebuild a layer call that passes tensors as keyword "
-                    "arguments (e.g. masks) in a functional model."
+                    f"arguments ({key}=...) in a functional model."
                 )
         return args[0] if len(args) == 1 else args
     # Keras 2: [[layer_name, node_index, tensor_index, kwargs], ...]

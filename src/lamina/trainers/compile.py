@@ -207,15 +207,22 @@ class CompileMixin:
 
         The metrics get NumPy arrays (when traced, the engine hands them the arrays).
         """
-        if hooks.active() is None:
-            y, y_pred = to_numpy(y), to_numpy(y_pred)
-            sample_weight = None if sample_weight is None else to_numpy(sample_weight)
         multi = self.__dict__.get("_multi")
         if multi is not None:
             multi.update_metrics(y, y_pred, sample_weight)
             return self.get_metrics_result()
+        mask = getattr(y_pred, "_keras_mask", None)
+        plain = {False: None, True: sample_weight}
+        # An output mask weighs the metrics that average per sample, as in Keras.
+        masked = plain if mask is None else {
+            w: masked_weights(plain[w], mask, y_pred) for w in plain}
+        if hooks.active() is None:
+            y, y_pred = to_numpy(y), to_numpy(y_pred)
+            plain = {k: None if v is None else to_numpy(v) for k, v in plain.items()}
+            masked = {k: None if v is None else to_numpy(v) for k, v in masked.items()}
         for metric, weighted in self._compile_metrics or []:
-            metric.update_state(y, y_pred, sample_weight=sample_weight if weighted else None)
+            chosen = masked if getattr(metric, "uses_output_mask", False) else plain
+            metric.update_state(y, y_pred, sample_weight=chosen[weighted])
         return self.get_metrics_result()
 
     def get_metrics_result(self) -> dict:
@@ -254,3 +261,17 @@ def unique_metric_name(prefix: str, name: str, weighted: bool, taken: set) -> st
         result = f"{base}_{i}"
     taken.add(result)
     return result
+
+
+def masked_weights(sample_weight, mask, y_pred):
+    """``sample_weight`` times the output's mask (as Keras's metrics apply it), with ops."""
+    from lamina import ops
+    from lamina.losses.loss import squeeze_or_expand_to_same_rank
+
+    dtype = y_pred.dtype if hasattr(y_pred, "dtype") and y_pred.dtype.kind == "f" else "float32"
+    float_mask = ops.cast(mask, dtype)
+    if sample_weight is None:
+        return float_mask
+    float_mask, sample_weight = squeeze_or_expand_to_same_rank(
+        float_mask, ops.cast(sample_weight, dtype))
+    return ops.multiply(sample_weight, float_mask)

@@ -273,11 +273,7 @@ def take(a, index):
 
 
 def make_data(x, y, sample_weight, batch_size, shuffle, steps):
-    """``ArrayData``, ``StreamData`` or ``DatasetData`` for the arguments of fit/evaluate."""
-    from lamina.trainers import dataset_data
-
-    if dataset_data.is_dataset(x):  # a lamina.data.Dataset (tf.data.Dataset under lamina run)
-        return dataset_data.DatasetData(x, y, sample_weight, batch_size, steps)
+    """``ArrayData`` or ``StreamData`` for the arguments of fit/evaluate."""
     if is_stream(x):
         if y is not None:
             raise ValueError(

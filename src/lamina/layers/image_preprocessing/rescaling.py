@@ -51,6 +51,7 @@ class Rescaling(Layer):
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # (masks pass through, as in Keras)
         for arg, value in (("scale", scale), ("offset", offset)):
             value = _deserialize(value)
             ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
