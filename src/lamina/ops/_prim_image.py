@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from lamina.ops._table import _def
+from lamina.utils.image_resize import interpolation_weights, linear_taps, nearest_index
 
 __all__ = ["AFFINE_TRANSFORM", "CROP_AT", "RESIZE", "affine_coordinates", "resize_tables"]
 
@@ -40,19 +41,14 @@ def resize_tables(in_size: int, out_size: int, method: str):
     """``(lower, upper, lerp)`` per output index along one axis (TensorFlow's half-pixel rule).
 
     ``lerp`` is the weight of ``upper`` (float32); for ``"nearest"`` ``upper`` equals
-    ``lower`` and ``lerp`` is 0.
+    ``lower`` and ``lerp`` is 0. (The taps of ``lamina.utils.image_resize``, which reads
+    image files with the same rule.)
     """
-    scale = _F32(in_size) / _F32(out_size)
-    centers = np.arange(out_size, dtype=_F32) + _F32(0.5)
     if method == "nearest":
-        index = np.floor(centers * scale).astype(np.intp)
-        index = np.clip(index, 0, in_size - 1)
+        index = nearest_index(in_size, out_size).astype(np.intp)
         return index, index, np.zeros(out_size, _F32)
-    pos = centers * scale - _F32(0.5)
-    floor = np.floor(pos)
-    lower = np.maximum(floor, 0).astype(np.intp)
-    upper = np.minimum(np.ceil(pos), in_size - 1).astype(np.intp)
-    return lower, upper, (pos - floor).astype(_F32)
+    lower, upper, lerp = linear_taps(in_size, out_size)
+    return lower.astype(np.intp), upper.astype(np.intp), lerp.astype(_F32)
 
 
 def _lerp_along(x, axis, lower, upper, lerp, method):
@@ -66,6 +62,8 @@ def _lerp_along(x, axis, lower, upper, lerp, method):
 
 
 def _interp_matrix(in_size, out_size, method, dtype):
+    if method not in ("bilinear", "nearest"):
+        return interpolation_weights(in_size, out_size, method).astype(dtype)
     lower, upper, lerp = resize_tables(in_size, out_size, method)
     m = np.zeros((out_size, in_size), dtype=dtype)
     rows = np.arange(out_size)
@@ -83,7 +81,9 @@ def _along(x, matrix, axis):
 def _resize_fwd(x, *, size, method, axes):
     out = x
     for axis, n in ((axes[1], size[1]), (axes[0], size[0])):  # width first, as TensorFlow
-        if out.shape[axis] != n:
+        if out.shape[axis] != n and method not in ("bilinear", "nearest"):
+            out = _along(out, _interp_matrix(out.shape[axis], n, method, out.dtype), axis)
+        elif out.shape[axis] != n:
             lower, upper, lerp = resize_tables(out.shape[axis], n, method)
             out = _lerp_along(out, axis, lower, upper, lerp, method)
     if out is x:  # the same size: a copy, so that the result never aliases a variable

@@ -31,8 +31,8 @@ from lamina.ops._core import cast, convert_to_tensor, expand_dims, reshape, shap
 
 __all__ = ["affine_transform", "crop_images", "pad_images", "resize"]
 
-_RESIZE_METHODS = ("bilinear", "nearest")
-_KERAS_ONLY_METHODS = ("bicubic", "lanczos3", "lanczos5", "area")
+_RESIZE_METHODS = ("bilinear", "nearest", "bicubic", "lanczos3", "lanczos5", "area")
+_KERAS_ONLY_METHODS = ()
 _AFFINE_METHODS = ("nearest", "bilinear")
 _FILL_MODES = ("constant", "nearest", "wrap", "reflect")
 
@@ -101,7 +101,8 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
     Args:
         images: ``(batch, height, width, channels)`` or one ``(height, width, channels)``.
         size: ``(height, width)`` of the result.
-        interpolation: ``"bilinear"`` (default) or ``"nearest"``.
+        interpolation: ``"bilinear"`` (default), ``"nearest"``, ``"bicubic"``, ``"area"``,
+            ``"lanczos3"`` or ``"lanczos5"`` (TensorFlow's weights for each).
         antialias: only ``False`` is supported.
         crop_to_aspect_ratio, pad_to_aspect_ratio: keep the aspect ratio (at most one).
         fill_mode: ``"constant"`` (the only mode, for the padding).

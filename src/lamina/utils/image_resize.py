@@ -33,7 +33,7 @@ def _scale(in_size: int, out_size: int):
     return _F(in_size) / _F(out_size)
 
 
-def _linear_taps(in_size, out_size):
+def linear_taps(in_size, out_size):
     """TensorFlow's bilinear taps: lower and upper source index and the weight of the upper."""
     src = (np.arange(out_size, dtype=_F) + _HALF) * _scale(in_size, out_size) - _HALF
     floor = np.floor(src)
@@ -42,7 +42,7 @@ def _linear_taps(in_size, out_size):
     return lower, upper, src - floor
 
 
-def _nearest_index(in_size, out_size):
+def nearest_index(in_size, out_size):
     src = (np.arange(out_size, dtype=_F) + _HALF) * _scale(in_size, out_size)
     return np.clip(np.floor(src).astype(np.int64), 0, in_size - 1)
 
@@ -125,7 +125,9 @@ def _kernel_weights(in_size, out_size, method):
     return w
 
 
-def _weights(in_size, out_size, method):
+def interpolation_weights(in_size, out_size, method):
+    """The ``(out_size, in_size)`` matrix of one axis for ``"bicubic"``, ``"area"`` and the kernel
+    methods (TensorFlow's weights); bilinear and nearest use ``linear_taps``/``nearest_index``."""
     if method == "bicubic":
         return _bicubic_weights(in_size, out_size)
     if method == "area":
@@ -158,12 +160,12 @@ def resize(image, size, interpolation: str = "bilinear"):
     height, width = int(size[0]), int(size[1])
     in_h, in_w = image.shape[-3], image.shape[-2]
     if interpolation == "nearest":
-        rows = np.take(image, _nearest_index(in_h, height), axis=-3)
-        return np.take(rows, _nearest_index(in_w, width), axis=-2)
+        rows = np.take(image, nearest_index(in_h, height), axis=-3)
+        return np.take(rows, nearest_index(in_w, width), axis=-2)
     data = image.astype(_F, copy=False)
     if interpolation == "bilinear":
-        y_lo, y_hi, y_lerp = _linear_taps(in_h, height)
-        x_lo, x_hi, x_lerp = _linear_taps(in_w, width)
+        y_lo, y_hi, y_lerp = linear_taps(in_h, height)
+        x_lo, x_hi, x_lerp = linear_taps(in_w, width)
         x_lerp = x_lerp[:, None]
         top, bottom = np.take(data, y_lo, axis=-3), np.take(data, y_hi, axis=-3)
         tl, tr = np.take(top, x_lo, axis=-2), np.take(top, x_hi, axis=-2)
@@ -171,8 +173,8 @@ def resize(image, size, interpolation: str = "bilinear"):
         upper = tl + (tr - tl) * x_lerp
         lower = bl + (br - bl) * x_lerp
         return upper + (lower - upper) * y_lerp[:, None, None]
-    out = _apply(_weights(in_w, width, interpolation), data, data.ndim - 2)
-    return _apply(_weights(in_h, height, interpolation), out, data.ndim - 3)
+    out = _apply(interpolation_weights(in_w, width, interpolation), data, data.ndim - 2)
+    return _apply(interpolation_weights(in_h, height, interpolation), out, data.ndim - 3)
 
 
 def crop_to_aspect_ratio(image, size, channels_axis: int = -1):
