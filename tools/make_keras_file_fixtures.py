@@ -225,6 +225,15 @@ def case_dict_outputs(K):
                                 [a, b]))})
 
 
+def case_activation_layers(K):
+    L = K.layers
+    return K.Sequential([
+        K.Input((6,)), L.Dense(6), L.ReLU(max_value=2.0, negative_slope=0.1, threshold=0.1),
+        L.Dense(5), L.LeakyReLU(0.2), L.Dense(5), L.ELU(alpha=0.5), L.Reshape((5, 1)),
+        L.PReLU(alpha_initializer="random_uniform", shared_axes=[2]), L.Flatten(),
+        L.Dense(4), L.Softmax()])
+
+
 def case_embedding_masking(K):
     L = K.layers
     ids = K.Input((6,), name="ids")

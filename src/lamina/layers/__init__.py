@@ -5,6 +5,7 @@ from lamina.layers import image_preprocessing as _image_preprocessing
 from lamina.layers import merging as _merging
 from lamina.layers import pooling as _pooling
 from lamina.layers import spatial as _spatial
+from lamina.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from lamina.layers.convolutional import *  # noqa: F403
 from lamina.layers.core import Activation, Dense
 from lamina.layers.embedding import Embedding, Masking
@@ -35,6 +36,7 @@ __all__ = [
     "BatchNormalization",
     "Dense",
     "Dropout",
+    "ELU",
     "Embedding",
     "Flatten",
     "GaussianDropout",
@@ -45,9 +47,13 @@ __all__ = [
     "KerasTensor",
     "Layer",
     "LayerNormalization",
+    "LeakyReLU",
     "Masking",
     "Normalization",
+    "PReLU",
+    "ReLU",
     "Reshape",
+    "Softmax",
     "SpatialDropout1D",
     "SpatialDropout2D",
     "SpatialDropout3D",

@@ -16,12 +16,10 @@ import numpy as np
 
 from lamina.layers.input_spec import KerasTensor
 
-__all__ = ["KerasLayerAPI", "NOT_PROVIDED"]
+__all__ = ["KerasLayerAPI", "NOT_PROVIDED", "outermost_call"]
 
 # Keras attributes of Layer and Model that lamina does not provide, with what to do instead.
 NOT_PROVIDED = {
-    "add_loss": "add the term to the loss in compute_loss() or in your train_step, or use an "
-                "activity_regularizer",
     "dtype_policy": "lamina has no mixed precision; the layer's dtype is `layer.dtype`",
     "quantize": "lamina does not quantize models", "quantized_build": "lamina does not "
     "quantize models", "quantized_call": "lamina does not quantize models",
@@ -49,6 +47,28 @@ def _list_shape(shape):
     if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
         return [_list_shape(s) for s in shape]
     return [None if d is None else int(d) for d in shape]
+
+
+_CALL_DEPTH = [0]
+
+
+class outermost_call:
+    """Around a layer's ``__call__``: the outermost call first clears the ``add_loss`` terms of
+    the previous one (of the layer and its sublayers), as Keras does."""
+
+    __slots__ = ("layer",)
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def __enter__(self):
+        if _CALL_DEPTH[0] == 0:
+            self.layer._clear_losses()
+        _CALL_DEPTH[0] += 1
+
+    def __exit__(self, *exc):
+        _CALL_DEPTH[0] -= 1
+        return False
 
 
 class KerasLayerAPI:
@@ -150,6 +170,59 @@ class KerasLayerAPI:
         """The mask of the outputs: the input's mask if the layer supports masking, else None."""
         return previous_mask if self.supports_masking else None
 
+    # -- losses added in call() ---------------------------------------------------------
+    @property
+    def losses(self) -> list:
+        """The losses of the last call: ``add_loss`` terms and activity penalties (this layer's and
+        its sublayers'), then the weight regularizers' penalties now."""
+        out = list(self._activity_losses) + list(self.__dict__.get("_added_losses", ()))
+        for layer in self._all_layers():
+            out.extend(layer._activity_losses)
+            out.extend(layer.__dict__.get("_added_losses", ()))
+        for layer in [self, *self._all_layers()]:
+            for v in layer._trainable_variables + layer._non_trainable_variables:
+                if v.regularizer is not None:
+                    out.append(v.regularizer(v))
+        return out
+
+    def add_loss(self, loss) -> None:
+        """Add a loss term (a scalar tensor, or a list of them) computed in ``call``.
+
+        The terms of the last outermost call are in ``layer.losses`` / ``model.losses``
+        and ``fit`` adds them to the compiled loss, as Keras does (each outermost call
+        starts afresh).
+
+        Example:
+            >>> import lamina
+            >>> from lamina import ops
+            >>> class Sparse(lamina.layers.Layer):
+            ...     def call(self, x):
+            ...         self.add_loss(0.1 * ops.mean(ops.abs(x)))
+            ...         return x
+            >>> layer = Sparse()
+            >>> _ = layer(ops.ones((2, 3)))
+            >>> round(float(layer.losses[0]), 4)
+            0.1
+        """
+        from lamina import ops
+        from lamina.autodiff.tensor import Tensor
+
+        terms = list(loss) if isinstance(loss, (list, tuple)) else [loss]
+        added = self.__dict__.setdefault("_added_losses", [])
+        for term in terms:
+            if isinstance(term, KerasTensor):
+                raise ValueError(
+                    f"Layer '{self.name}'.add_loss() got a symbolic tensor: call it inside "
+                    "call() (with the tensors call() computes), not on a functional model's "
+                    "tensors.")
+            added.append(term if isinstance(term, Tensor) else ops.convert_to_tensor(term))
+
+    def _clear_losses(self) -> None:
+        for layer in [self, *self._all_layers()]:
+            if layer.__dict__.get("_added_losses"):
+                layer.__dict__["_added_losses"] = []
+
+    # -- weights --------------------------------------------------------------
     # -- weights ------------------------------------------------------------------------
     def add_variable(self, shape, initializer, dtype=None, trainable=True, autocast=True,
                      regularizer=None, constraint=None, name=None):

@@ -16,7 +16,7 @@ import numpy as np
 from lamina import config
 from lamina.autodiff.tensor import Tensor, Variable
 from lamina.layers.input_spec import KerasTensor, check_input
-from lamina.layers.keras_api import KerasLayerAPI
+from lamina.layers.keras_api import KerasLayerAPI, outermost_call
 from lamina.utils import naming
 
 __all__ = ["Layer"]
@@ -256,19 +256,6 @@ class Layer(KerasLayerAPI):
     def layers(self) -> list:
         return list(self._layers)
 
-    @property
-    def losses(self) -> list:
-        """Regularization penalties: weight regularizers now, activity terms of the last call."""
-        out = list(self._activity_losses)
-        for layer in [self, *self._all_layers()]:
-            if layer is not self:
-                out.extend(layer._activity_losses)
-            for v in layer._trainable_variables + layer._non_trainable_variables:
-                if v.regularizer is not None:
-                    out.append(v.regularizer(v))
-        return out
-
-    # -- weights --------------------------------------------------------------
     def add_weight(
         self,
         shape=None,
@@ -378,6 +365,10 @@ class Layer(KerasLayerAPI):
         return inputs
 
     def __call__(self, *args, **kwargs):
+        with outermost_call(self):
+            return self._call(*args, **kwargs)
+
+    def _call(self, *args, **kwargs):
         if not args:
             if "inputs" in kwargs:
                 args = (kwargs.pop("inputs"),)

@@ -12,6 +12,7 @@ import numpy as np
 from lamina import tree
 from lamina.autodiff.tensor import Tensor
 from lamina.layers.input_spec import KerasTensor
+from lamina.layers.keras_api import outermost_call
 from lamina.models.model import Model
 
 __all__ = ["Functional"]
@@ -236,8 +237,10 @@ class Functional(Model):
     def __call__(self, inputs, training=None, mask=None, **kwargs):
         if _symbolic(inputs):
             return super().__call__(inputs, training=training, **kwargs)
-        flat = [self._adapt_input(kt, x) for kt, x in zip(self.inputs, self._flat_inputs(inputs))]
-        return self._run(flat, training)
+        with outermost_call(self):
+            flat = [self._adapt_input(kt, x)
+                    for kt, x in zip(self.inputs, self._flat_inputs(inputs))]
+            return self._run(flat, training)
 
     def call(self, inputs, training=None, mask=None):
         flat = self._flat_inputs(inputs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lamina.autodiff.tensor import Tensor
 from lamina.layers.input_layer import InputLayer
 from lamina.layers.input_spec import KerasTensor
+from lamina.layers.keras_api import outermost_call
 from lamina.layers.layer import Layer
 from lamina.models.model import Model
 
@@ -182,10 +183,11 @@ class Sequential(Model):
     def __call__(self, inputs, training=None, mask=None, **kwargs):
         if isinstance(inputs, KerasTensor):
             return super().__call__(inputs, training=training, **kwargs)
-        x = self._standardize_input(inputs)
-        if not self.built:
-            self._build_on_data(x)
-        return self.call(x, training=training)
+        with outermost_call(self):
+            x = self._standardize_input(inputs)
+            if not self.built:
+                self._build_on_data(x)
+            return self.call(x, training=training)
 
     def _build_on_data(self, x):
         shape = (None,) + tuple(x.shape[1:])
