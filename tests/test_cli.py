@@ -198,13 +198,23 @@ def test_run_max_epochs_caps_every_fit(tmp_path, capsys):
 def test_run_tensorflow_only_api_names_what_is_missing(tmp_path, capsys):
     script = _write(tmp_path / "tfdata.py", """
         import tensorflow as tf
-        dataset = tf.data.Dataset.from_tensor_slices([1, 2, 3])
+        dataset = tf.data.Dataset.from_tensor_slices([1, 2, 3]).batch(2)
+        print("batches", [b.tolist() for b in dataset], int(dataset.cardinality()))
+        records = tf.data.TFRecordDataset(["data.tfrecord"])
     """)
     assert main(["run", script]) == 1
-    err = capsys.readouterr().err
-    assert "tensorflow.data is a TensorFlow API that lamina does not provide" in err
-    assert "keras.utils.PyDataset" in err
-    assert 'tfdata.py", line 3' in err and "runpy" not in err  # the script's frames only
+    captured = capsys.readouterr()
+    assert "batches [[1, 2], [3]] 2" in captured.out  # tf.data is lamina.data.Dataset
+    err = captured.err
+    assert "tensorflow.data.TFRecordDataset is a TensorFlow API that lamina does not " \
+           "provide" in err
+    assert 'tfdata.py", line 5' in err and "runpy" not in err  # the script's frames only
+    distribute = _write(tmp_path / "distribute.py", """
+        import tensorflow as tf
+        strategy = tf.distribute.MirroredStrategy()
+    """)
+    assert main(["run", distribute]) == 1
+    assert "drop the strategy scope" in capsys.readouterr().err
 
 
 def test_run_exit_codes_and_missing_script(tmp_path, capsys):

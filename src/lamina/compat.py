@@ -7,10 +7,11 @@ import keras`` and ``import tensorflow as tf`` all resolve to lamina. The
 (``tf.keras``, ``tf.random.set_seed``, ``tf.linspace``, ``tf.constant``,
 ``tf.convert_to_tensor``, ``tf.GradientTape``, ``tf.Variable``, basic math,
 ``tf.math``, ``tf.nn`` activations, ``tf.config.list_physical_devices`` (the
-CPU only) and ``@tf.function``, which runs the function as it is); anything
-else raises an error that names the missing TensorFlow API and, for common
-ones such as ``tf.data``, the lamina way to do the same. ``lamina run
-SCRIPT.py`` installs the stand-ins before running a script.
+CPU only), ``@tf.function``, which runs the function as it is, and ``tf.data``,
+which is ``lamina.data.Dataset``); anything else raises an error that names the
+missing TensorFlow API and, for common ones such as ``tf.distribute``, the
+lamina way to do the same. ``lamina run SCRIPT.py`` installs the stand-ins
+before running a script.
 
 Example:
     >>> import lamina.compat
@@ -34,8 +35,6 @@ _INSTALLED: dict = {}
 
 # Where a TensorFlow-only API has a lamina way of doing the same thing, the error says so.
 _TF_HINTS = {
-    "data": "pass NumPy arrays, a Python generator or a keras.utils.PyDataset to fit() instead "
-            "of a tf.data.Dataset",
     "distribute": "lamina trains in one process on the CPU; drop the strategy scope",
     "saved_model": "save with model.save('model.keras') instead",
     "lite": "TensorFlow Lite conversion needs TensorFlow",
@@ -227,12 +226,30 @@ def _tensorflow_modules(keras_mods):
                                                    seed=stream(seed))
     tf.random.shuffle = lambda value, seed=None, name=None: lamina.random.shuffle(
         value, seed=stream(seed))
-    mods = {"tensorflow": tf, "tensorflow.math": math_mod, "tensorflow.random": tf.random,
-            "tensorflow.nn": nn, "tensorflow.config": config_mod, "tensorflow.test": test_mod}
+    mods = _data_modules(tf)
+    mods.update({"tensorflow": tf, "tensorflow.math": math_mod, "tensorflow.random": tf.random,
+                 "tensorflow.nn": nn, "tensorflow.config": config_mod, "tensorflow.test": test_mod})
     for key, mod in keras_mods.items():
         mods[f"tensorflow.{key}"] = mod
         mods[f"tensorflow.python.{key}"] = mod
     return mods
+
+
+def _data_modules(tf):
+    """``tf.data`` (``lamina.data.Dataset``), ``tf.data.experimental`` and ``tf.TensorSpec``."""
+    from lamina import data
+
+    module = _StandIn("tensorflow.data", "tf.data on lamina.data.Dataset", "TensorFlow")
+    module.__path__ = []
+    for name in ("Dataset", "AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY"):
+        setattr(module, name, getattr(data, name))
+    experimental = _StandIn("tensorflow.data.experimental", "tf.data.experimental stand-in",
+                            "TensorFlow")
+    for name in data.experimental.__all__:
+        setattr(experimental, name, getattr(data.experimental, name))
+    module.experimental = experimental
+    tf.data, tf.TensorSpec = module, data.TensorSpec
+    return {"tensorflow.data": module, "tensorflow.data.experimental": experimental}
 
 
 class _Device:

@@ -3,7 +3,8 @@
 ``as_arrays`` turns one argument into NumPy with errors that name the
 problem. ``ArrayData`` holds in-memory ``(x, y, sample_weight)`` and yields
 batches, shuffling once per epoch with lamina's seeded generator (so batches
-are contiguous slices). ``StreamData`` wraps generators and ``PyDataset``.
+are contiguous slices). ``StreamData`` wraps generators and ``PyDataset``;
+``dataset_data.DatasetData`` wraps a ``lamina.data.Dataset`` (tf.data's pipelines).
 """
 
 from __future__ import annotations
@@ -273,7 +274,11 @@ def take(a, index):
 
 
 def make_data(x, y, sample_weight, batch_size, shuffle, steps):
-    """``ArrayData`` or ``StreamData`` for the arguments of fit/evaluate."""
+    """``ArrayData``, ``StreamData`` or ``DatasetData`` for the arguments of fit/evaluate."""
+    from lamina.trainers import dataset_data
+
+    if dataset_data.is_dataset(x):  # a lamina.data.Dataset (tf.data.Dataset under lamina run)
+        return dataset_data.DatasetData(x, y, sample_weight, batch_size, steps)
     if is_stream(x):
         if y is not None:
             raise ValueError(
