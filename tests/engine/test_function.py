@@ -217,3 +217,35 @@ def test_dense_biases_are_folded_and_replaced_arrays_unfold_the_plan():
     reference.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
     for a, b in zip(model.get_weights(), reference.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_ops_in_another_thread_are_not_recorded_into_a_trace():
+    import threading
+
+    import lamina
+    from lamina import engine, ops
+
+    seen = []
+    go, done = threading.Event(), threading.Event()
+
+    def worker():
+        go.wait()
+        seen.append(ops.add(np.ones(2, "float32"), 1.0).numpy())  # while the main thread traces
+        done.set()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+
+    def step(x):
+        go.set()
+        done.wait(5)
+        return ops.multiply(x, 2.0)
+
+    fn = engine.Function(step, name="threaded")
+    x = np.ones(3, "float32")
+    for _ in range(3):
+        np.testing.assert_array_equal(fn(x).numpy(), 2 * x)
+    thread.join()
+    np.testing.assert_array_equal(seen[0], [2.0, 2.0])
+    assert fn.eager_reason is None and lamina.ops  # the plan holds the step's ops only
+    assert "add" not in fn.describe()

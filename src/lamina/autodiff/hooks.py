@@ -17,6 +17,8 @@ signature and can be read freely.
 
 from __future__ import annotations
 
+from threading import get_ident as _get_ident
+
 import numpy as np
 
 from lamina.autodiff import _state
@@ -28,13 +30,14 @@ __all__ = ["Traced", "active", "as_array", "has_traced", "host", "host_update", 
 
 def active():
     """The recorder of the trace under way, or ``None``."""
-    return _state.current
+    return _state.active()
 
 
 def set_current(recorder):
     """Install ``recorder`` (or ``None``); returns the previous one. Only the engine calls this."""
     previous = _state.current
     _state.current = recorder
+    _state.owner = None if recorder is None else _get_ident()
     return previous
 
 
@@ -54,6 +57,8 @@ class paused:
 
 def _traced_value(self):
     rec = _state.current
+    if rec is not None and _state.owner != _get_ident():
+        rec = None  # (another thread traces: not this code)
     if rec is not None and self._rec is rec:
         rec.value_read(self)
     return raw_value(self)
@@ -87,6 +92,8 @@ class Traced(StaticMetadata, Tensor):
 def has_traced(structure) -> bool:
     """Whether a (nested) structure holds a tensor of the active trace."""
     rec = _state.current
+    if rec is not None and _state.owner != _get_ident():
+        rec = None  # (another thread traces: not this code)
     if rec is None:
         return False
     stack = [structure]
@@ -122,6 +129,8 @@ def host(fn, *args, effect=True, defer=None, arrays=False, **kwargs):
     returns whether it did the work (if not, one call per batch follows).
     """
     rec = _state.current
+    if rec is not None and _state.owner != _get_ident():
+        rec = None  # (another thread traces: not this code)
     if rec is None:
         return fn(*args, **kwargs)
     return rec.host(fn, args, kwargs, effect, defer, arrays)
@@ -136,6 +145,8 @@ def host_update(fn, flat, grads, variables):
     gradients into one flat buffer and calls that function instead.
     """
     rec = _state.current
+    if rec is not None and _state.owner != _get_ident():
+        rec = None  # (another thread traces: not this code)
     if rec is None:
         return fn(grads, variables)
     return rec.update(fn, flat, grads, variables)

@@ -10,6 +10,8 @@ primitive's vector-Jacobian product, undoes broadcasting in ``unbroadcast``
 
 from __future__ import annotations
 
+from threading import get_ident as _get_ident
+
 import numpy as np
 
 from lamina import config
@@ -79,6 +81,8 @@ def apply(prim: Primitive, inputs: tuple, **params) -> Tensor:
     runs the same forward and also writes the call into the step's plan).
     """
     rec = _state.current
+    if rec is not None and _state.owner != _get_ident():
+        rec = None  # (another thread traces: not this code)
     if rec is not None:
         return rec.apply(prim, inputs, params)
     arrays = [as_input_array(x) for x in inputs]
@@ -147,7 +151,7 @@ def unbroadcast_into(grad: np.ndarray, shape: tuple, out: np.ndarray) -> np.ndar
 
 def stop_gradient(x) -> Tensor:
     """Return ``x`` as a tensor through which no gradient flows."""
-    if _state.current is not None:
+    if _state.active() is not None:
         return apply(STOP_GRADIENT, (x,))
     return Tensor(as_input_array(x) if not isinstance(x, Tensor) else x.value)
 
@@ -300,6 +304,8 @@ class GradientTape:
         else:
             seeds = _flatten(output_gradients)
         rec = _state.current
+        if rec is not None and _state.owner != _get_ident():
+            rec = None  # (another thread traces: not this code)
         grads = backward(self, targets, seeds, flat_sources, rec)
         out = []
         for s, g in zip(flat_sources, grads):

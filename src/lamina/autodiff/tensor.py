@@ -13,6 +13,8 @@ variables in one flat buffer.
 
 from __future__ import annotations
 
+from threading import get_ident as _get_ident
+
 import numpy as np
 
 from lamina import config
@@ -272,6 +274,8 @@ _set_raw_value = Tensor.__dict__["value"].__set__
 
 def _variable_value(self):
     rec = _state.current
+    if rec is not None and _state.owner != _get_ident():
+        rec = None  # (another thread traces: not this code)
     if rec is not None:
         rec.variable_read(self)
     return raw_value(self)
@@ -380,6 +384,8 @@ class Variable(StaticMetadata, Tensor):
 
     def _write(self, mode, value):
         rec = _state.current
+        if rec is not None and _state.owner != _get_ident():
+            rec = None  # (another thread traces: not this code)
         if rec is not None:
             rec.assign(self, mode, value)  # recorded, and done now
             return self
