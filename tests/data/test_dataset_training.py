@@ -148,3 +148,25 @@ def test_named_inputs_as_a_dict_and_a_prefetched_map_with_lamina_ops():
     history = model.fit(ds, epochs=3, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     assert model.predict(ds, verbose=0).shape == (96, 1)
+
+
+def test_any_batch_size_is_refused_with_a_dataset_and_sample_weight_in_fit():
+    model = _model()
+    ds = Dataset.from_tensor_slices((X, Y)).batch(16)
+    for call in (lambda: model.fit(ds, batch_size=32, verbose=0),
+                 lambda: model.evaluate(ds, batch_size=32, verbose=0),
+                 lambda: model.predict(ds.map(lambda x, y: x), batch_size=32, verbose=0)):
+        with pytest.raises(ValueError, match="batch_size=32 was given with a Dataset"):
+            call()
+    with pytest.raises(ValueError, match="yield \\(x, y, sample_weight\\) batches"):
+        model.fit(ds, sample_weight=SW, verbose=0)
+
+
+def test_class_weight_with_a_dataset_equals_class_weight_with_arrays():
+    weights = {0: 0.3, 1: 2.0}
+    from_arrays = _model().fit(X, Y, batch_size=16, epochs=2, shuffle=False, verbose=0,
+                               class_weight=weights)
+    ds = Dataset.from_tensor_slices((X, Y)).batch(16)
+    from_dataset = _model().fit(ds, epochs=2, verbose=0, class_weight=weights)
+    np.testing.assert_allclose(from_dataset.history["loss"], from_arrays.history["loss"],
+                               rtol=1e-6)

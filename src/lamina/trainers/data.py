@@ -230,6 +230,24 @@ class StreamData:
             count += 1
 
 
+class ClassWeighted:
+    """A stream whose batches get sample weights from their labels (``class_weight``)."""
+
+    def __init__(self, data, weights_for):
+        self.data = data
+        self.weights_for = weights_for
+
+    def __getattr__(self, name):
+        return getattr(self.data, name)
+
+    def batches(self):
+        for batch in self.data.batches():
+            x, y, sw = unpack(batch)
+            if y is None:
+                raise ValueError("class_weight needs labels: the batches must hold (x, y).")
+            yield pack(x, y, self.weights_for(np.asarray(as_arrays(y, "y")), sw))
+
+
 def is_stream(x) -> bool:
     """True for generators, iterators and PyDataset-like objects (not arrays or frames)."""
     if isinstance(x, (np.ndarray, Tensor, list, tuple, dict)) or hasattr(x, "to_numpy"):

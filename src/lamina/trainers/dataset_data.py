@@ -23,7 +23,6 @@ from lamina.utils.packing import unpack_x_y_sample_weight
 __all__ = ["DatasetData", "is_dataset"]
 
 _NOTHING = object()
-_DEFAULT_BATCH_SIZE = 32  # what fit/evaluate pass when no batch_size was given
 
 
 def is_dataset(x) -> bool:
@@ -67,7 +66,7 @@ class DatasetData:
         self._first = _NOTHING
 
     def _check_batch_size(self):
-        if self.batch_size not in (None, _DEFAULT_BATCH_SIZE):
+        if self.batch_size is not None:
             raise ValueError(
                 f"batch_size={self.batch_size} was given with a Dataset, whose elements are "
                 "already batches (Keras refuses this too): remove batch_size, and set the size "
@@ -112,6 +111,7 @@ class DatasetData:
 
     def batches(self):
         """Yield one epoch's batches."""
+        self._check_batch_size()
         it = self._iterator if self._iterator is not None else iter(self.dataset)
         self._iterator = it if self._persistent else None
         count, ran_out = 0, False

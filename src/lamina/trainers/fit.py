@@ -83,6 +83,7 @@ class FitMixin:
             epochs = kwargs.pop("nb_epoch")
         if kwargs:
             raise TypeError(f"fit() got unexpected keyword arguments: {sorted(kwargs)}.")
+        given_batch_size = batch_size
         batch_size = 32 if batch_size is None else positive_int(batch_size, "batch_size", "fit")
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"The 'epochs' argument of fit must be a non-negative integer. Got {epochs!r}.")
@@ -98,10 +99,18 @@ class FitMixin:
         if stream:
             if validation_split:
                 raise ValueError(
-                    "validation_split is not available when x is a generator or PyDataset; "
-                    "pass validation_data instead."
+                    "validation_split is not available when x is a generator, PyDataset or "
+                    "Dataset; pass validation_data instead."
                 )
-            train = data_module.make_data(x, y, None, batch_size, False, steps_per_epoch)
+            if sample_weight is not None:
+                raise ValueError(
+                    "sample_weight cannot be given with a generator, PyDataset or Dataset: "
+                    "yield (x, y, sample_weight) batches instead (as Keras requires).")
+            train = data_module.make_data(x, y, None, given_batch_size, False, steps_per_epoch)
+            if class_weight is not None:  # applied batch by batch, from each batch's labels
+                train = data_module.ClassWeighted(train, lambda yb, swb: (
+                    _class_weights_to_sample_weights(class_weight, yb, swb, self.dtype,
+                                                     self._output_units())))
             val_arrays = None
         else:
             xa = data_module.as_arrays(x, "x")
@@ -143,7 +152,7 @@ class FitMixin:
         if val_arrays is not None:
             vx, vy, vsw = val_arrays
             if data_module.is_stream(vx):
-                val_data = data_module.make_data(vx, None, None, validation_batch_size or batch_size,
+                val_data = data_module.make_data(vx, None, None, validation_batch_size,
                                                  False, validation_steps)
             else:
                 vx = self._prepare_inputs(data_module.as_arrays(vx, "validation x"))

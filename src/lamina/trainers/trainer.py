@@ -178,9 +178,12 @@ class Trainer(FitMixin, CompileMixin, KerasTrainerAPI):
         from lamina import callbacks as callbacks_module
 
         self._assert_compiled("evaluate")
+        given = batch_size
         batch_size = 32 if batch_size is None else positive_int(batch_size, "batch_size", "evaluate")
         verbose = resolve_verbose(verbose)
-        data = data_module.make_data(x, y, sample_weight, batch_size, False, steps)
+        data = data_module.make_data(x, y, sample_weight,
+                                     given if data_module.is_stream(x) else batch_size, False,
+                                     steps)
         if isinstance(data, data_module.ArrayData):
             data.x = self._prepare_inputs(data.x)
             data.y = self._prepare_targets(data.y)
@@ -201,9 +204,10 @@ class Trainer(FitMixin, CompileMixin, KerasTrainerAPI):
         Returns:
             A NumPy array (a list of arrays for several outputs).
         """
+        given = batch_size
         batch_size = 32 if batch_size is None else positive_int(batch_size, "batch_size", "predict")
         if data_module.is_stream(x):
-            data = data_module.make_data(x, None, None, batch_size, False, steps)
+            data = data_module.make_data(x, None, None, given, False, steps)
             batches = (data_module.pack(data_module.unpack(b)[0]) for b in data.batches())
         else:
             arr = data_module.as_arrays(x, "x")
