@@ -1,170 +1,82 @@
 """``image_dataset_from_directory``: a folder of images as batches for ``fit``, the Keras way.
 
 The files, their labels, the class names and the training/validation subsets
-are Keras's for the same folder and seed (``file_index.py``). The returned
-``ImageDataset`` is a ``PyDataset``: it decodes one batch of files at a time
-(Pillow, with TensorFlow's grayscale weights) and resizes it with
-``tf.image.resize``'s arithmetic, so it never holds the whole folder in memory
-(unless ``.cache()`` asks it to). A shuffled data set draws a new order of its
-files for every epoch (every ``for`` loop over it), from a generator seeded by
-``seed``; TensorFlow's shuffle buffer orders them differently, so the batches
-of an epoch are not Keras's, but each subset holds the same files.
+are Keras's for the same folder and seed (``file_index.py``). The result is a
+``lamina.data.Dataset`` built as Keras builds its ``tf.data`` pipeline: it
+decodes files as they are iterated (Pillow, with TensorFlow's grayscale weights)
+and resizes them with ``tf.image.resize``'s arithmetic, so it never holds the
+whole folder in memory (unless ``.cache()`` asks it to). A shuffled data set
+draws a new order every epoch from a buffer seeded by ``seed``; TensorFlow's
+random numbers differ, so the batches of an epoch are not Keras's, but each
+subset holds the same files.
 """
 
 from __future__ import annotations
 
-import copy
-import math
 import os
 
 import numpy as np
 
 from lamina.data import file_index
 from lamina.utils import image_resize, image_utils
-from lamina.utils.py_dataset import PyDataset
 
-__all__ = ["ALLOWLIST_FORMATS", "ImageDataset", "image_dataset_from_directory"]
+__all__ = ["ALLOWLIST_FORMATS", "image_dataset_from_directory", "images_dataset"]
 
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 LABEL_MODES = ("int", "categorical", "binary", None)
 _CHANNELS = {"grayscale": 1, "rgb": 3, "rgba": 4}
 
 
-class ImageDataset(PyDataset):
-    """Batches of images read from files (what ``image_dataset_from_directory`` returns).
-
-    Iterate over it for ``(images, labels)`` NumPy batches (``images`` alone
-    when it has no labels), or pass it to ``fit`` (``validation_data`` too),
-    ``evaluate`` and ``predict``. ``len(ds)`` is the number of batches.
-
-    Attributes:
-        class_names: the class names in label order (``None`` without labels).
-        file_paths: the files, in the order of the subset (before any epoch's shuffle).
-    """
-
-    def __init__(self, file_paths, labels, label_mode, class_names, image_size, num_channels,
-                 interpolation="bilinear", crop_to_aspect_ratio=False, pad_to_aspect_ratio=False,
-                 data_format="channels_last", batch_size=32, shuffle=False, seed=None):
-        super().__init__()
-        self.file_paths = list(file_paths)
-        self.class_names = class_names
-        self._labels = None if label_mode is None else np.asarray(labels, dtype="int32")
-        self._label_mode = label_mode
-        self._num_classes = len(class_names) if class_names else 0
-        self._image_size = (int(image_size[0]), int(image_size[1]))
-        self._num_channels = num_channels
-        self._interpolation = interpolation
-        self._crop = crop_to_aspect_ratio
-        self._pad = pad_to_aspect_ratio
-        self._data_format = data_format
-        self._batch_size = batch_size
-        self._shuffle = shuffle
-        self._rng = np.random.default_rng(seed) if shuffle else None
-        self._order = self._rng.permutation(len(self.file_paths)) if shuffle else None
-        self._cache = None  # {file index: image} once .cache() is asked for
-        self._maps = ()
-        self._limit = None
-
-    # -- PyDataset --------------------------------------------------------------------------
-    def __len__(self) -> int:
-        n = len(self.file_paths)
-        count = n if self._batch_size is None else math.ceil(n / self._batch_size)
-        return count if self._limit is None else min(count, self._limit)
-
-    def __getitem__(self, index):
-        """Batch ``index`` of the current epoch: ``(images, labels)`` (or ``images``)."""
-        count = len(self)
-        if not -count <= index < count:
-            raise IndexError(f"batch index {index} is out of range for {count} batches")
-        index %= count
-        if self._batch_size is None:
-            rows = np.array([index])
-        else:
-            rows = np.arange(index * self._batch_size,
-                             min((index + 1) * self._batch_size, len(self.file_paths)))
-        if self._order is not None:
-            rows = self._order[rows]
-        images = np.stack([self._image(i) for i in rows])
-        batch = images if self._labels is None else (images, self._encode(self._labels[rows]))
-        if self._batch_size is None:  # single images, not batches of one
-            batch = images[0] if self._labels is None else (images[0], batch[1][0])
-        for fn in self._maps:
-            batch = fn(*batch) if isinstance(batch, tuple) else fn(batch)
-        return batch
-
-    def on_epoch_begin(self) -> None:
-        """Draw this epoch's order of the files (when shuffling)."""
-        if self._shuffle:
-            self._order = self._rng.permutation(len(self.file_paths))
-
-    def __iter__(self):
-        """The batches of one epoch (a new order each time, when shuffling)."""
-        self.on_epoch_begin()
-        for index in range(len(self)):
-            yield self[index]
-
-    # -- what tf.data users call on it ------------------------------------------------------
-    def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):
-        """A data set whose batches are ``map_func(images, labels)`` (or ``map_func(images)``).
-
-        As ``tf.data.Dataset.map`` on the batched data set: the function gets whole
-        NumPy batches, e.g. ``ds.map(lambda x, y: (rescale(x), y))``. The other
-        arguments are accepted for compatibility.
-        """
-        out = copy.copy(self)
-        out._maps = self._maps + (map_func,)
-        return out
-
-    def prefetch(self, buffer_size=None, name=None):
-        """The data set itself (lamina loads each batch when it is asked for)."""
-        return self
-
-    def cache(self, filename: str = "", name=None):
-        """A data set that keeps each decoded image in memory after its first read.
-
-        Unlike ``tf.data``'s cache, a shuffled data set still draws a new order
-        every epoch. ``filename`` (a cache on disk) is not supported.
-        """
-        if filename:
-            raise NotImplementedError(
-                "lamina's ImageDataset.cache() keeps images in memory only; call it without "
-                "a filename."
-            )
-        out = copy.copy(self)
-        out._cache = {}
-        return out
-
-    def take(self, count: int, name=None):
-        """A data set of the first ``count`` batches of each epoch (``-1``: all of them)."""
-        out = copy.copy(self)
-        out._limit = None if count is None or int(count) < 0 else int(count)
-        return out
-
-    def __repr__(self):
-        labels = "no labels" if self._labels is None else f"{self._num_classes} classes"
-        batches = len(self)
-        return (f"<ImageDataset: {len(self.file_paths)} files, {labels}, {batches} "
-                f"batch{'' if batches == 1 else 'es'} of {self._batch_size}>")
-
-    # -- loading ----------------------------------------------------------------------------
-    def _image(self, i):
-        if self._cache is not None and i in self._cache:
-            return self._cache[i]
-        image = load_image(self.file_paths[i], self._image_size, self._num_channels,
-                           self._interpolation, self._crop, self._pad, self._data_format)
-        if self._cache is not None:
-            self._cache[i] = image
-        return image
-
-    def _encode(self, labels):
-        if self._label_mode == "binary":
-            return labels.astype("float32")[:, None]
-        if self._label_mode == "categorical":
-            out = np.zeros((len(labels), self._num_classes), dtype="float32")
-            inside = (labels >= 0) & (labels < self._num_classes)  # tf.one_hot: zeros outside
-            out[np.nonzero(inside)[0], labels[inside]] = 1.0
+def _label_encoder(label_mode, num_classes):
+    def encode(label):
+        if label_mode == "binary":
+            return np.asarray([label], dtype="float32")
+        if label_mode == "categorical":
+            out = np.zeros(num_classes, dtype="float32")
+            if 0 <= label < num_classes:  # tf.one_hot: zeros outside the classes
+                out[label] = 1.0
             return out
-        return labels
+        return np.int32(label)
+
+    return encode
+
+
+def images_dataset(file_paths, labels, label_mode, class_names, image_size, num_channels,
+                   interpolation="bilinear", crop_to_aspect_ratio=False,
+                   pad_to_aspect_ratio=False, data_format="channels_last", batch_size=32,
+                   shuffle=False, seed=None):
+    """The files as a ``lamina.data.Dataset`` of ``(images, labels)`` batches, as Keras builds it.
+
+    Keras's pipeline: the file paths (and labels), shuffled with a buffer of
+    ``batch_size * 8`` files (1024 unbatched) drawn again every epoch, each file
+    decoded and resized by ``map``, then ``batch`` and ``prefetch``. Nothing is read
+    before it is iterated; ``class_names`` and ``file_paths`` are attributes of the
+    result, as on Keras's.
+    """
+    from lamina.data.dataset import AUTOTUNE, Dataset
+
+    image_size = (int(image_size[0]), int(image_size[1]))
+    paths = np.asarray([str(p) for p in file_paths], dtype=object)
+    encode = _label_encoder(label_mode, len(class_names) if class_names else 0)
+
+    def load(path, label=None):
+        image = load_image(str(path), image_size, num_channels, interpolation,
+                           crop_to_aspect_ratio, pad_to_aspect_ratio, data_format)
+        return image if label is None else (image, encode(int(label)))
+
+    if label_mode is None:
+        ds = Dataset.from_tensor_slices(list(paths))
+    else:
+        ds = Dataset.from_tensor_slices((list(paths), np.asarray(labels, dtype="int64")))
+    if shuffle:
+        ds = ds.shuffle(buffer_size=batch_size * 8 if batch_size else 1024, seed=seed)
+    ds = ds.map(load, num_parallel_calls=AUTOTUNE)
+    if batch_size is not None:
+        ds = ds.batch(batch_size)
+    ds = ds.prefetch(AUTOTUNE)
+    ds.class_names = class_names
+    ds.file_paths = [str(p) for p in file_paths]
+    return ds
 
 
 def load_image(path, image_size, num_channels, interpolation="bilinear",
@@ -303,10 +215,11 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         )
 
     def make(part_paths, part_labels, part_shuffle):
-        return ImageDataset(part_paths, part_labels, label_mode, names, image_size,
-                            _CHANNELS[color_mode], interpolation, crop_to_aspect_ratio,
-                            pad_to_aspect_ratio, data_format,
-                            None if batch_size is None else int(batch_size), part_shuffle, seed)
+        return images_dataset(part_paths, part_labels, label_mode, names, image_size,
+                              _CHANNELS[color_mode], interpolation, crop_to_aspect_ratio,
+                              pad_to_aspect_ratio, data_format,
+                              None if batch_size is None else int(batch_size), part_shuffle,
+                              seed)
 
     if subset == "both":
         train = file_index.split_subset(paths, found_labels, validation_split, "training")
