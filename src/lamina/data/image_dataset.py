@@ -173,7 +173,7 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
         verbose: print how many files and classes were found.
 
     Returns:
-        An ``ImageDataset`` (a pair of them with ``subset="both"``). Images are float32
+        A ``lamina.data.Dataset`` (a pair of them with ``subset="both"``). Images are float32
         ``(batch, height, width, channels)``, 0..255 (uint8 with ``"nearest"``, as
         TensorFlow's resize keeps the dtype).
 
