@@ -374,3 +374,10 @@ def test_docstring_examples_run():
     from lamina.data.dataset import base, specs
 
     assert run_doctests(base) >= 1 and run_doctests(specs) >= 1
+
+
+def test_a_ragged_list_is_refused_with_the_lengths_and_the_fix():
+    with pytest.raises(ValueError, match=r"ragged list.*\(3, 4\).*pad_sequences"):
+        Dataset.from_tensor_slices([[1, 2, 3], [1, 2, 3, 4]])
+    # Equal lengths are one array, as before.
+    assert Dataset.from_tensor_slices([[1, 2], [3, 4]]).cardinality() == 2

@@ -59,6 +59,11 @@ def _check_dtype(arr, what):
     return arr
 
 
+def _lengths(items) -> str:
+    shown = ", ".join(str(len(v)) if hasattr(v, "__len__") else "scalar" for v in items[:6])
+    return shown + (", ..." if len(items) > 6 else "")
+
+
 def to_leaf(value, what="A dataset component"):
     """``value`` as a leaf: a NumPy array of rank >= 1, or a NumPy scalar."""
     if type(value) is np.ndarray:
@@ -72,7 +77,15 @@ def to_leaf(value, what="A dataset component"):
     if scalar is not None:
         return scalar
     if isinstance(value, (list, tuple)):
-        arr = np.asarray(value)
+        try:
+            arr = np.asarray(value)
+        except ValueError:
+            raise ValueError(
+                f"{what} is a ragged list: its items have different lengths "
+                f"({_lengths(value)}), so it is not one array. Pad them to one length first "
+                "(keras.utils.pad_sequences for sequences), or give the items as separate "
+                "components in a tuple."
+            ) from None
         if arr.dtype.kind in "iuf" and not _has_numpy_leaf(value):  # Python numbers: TF's dtypes
             if arr.dtype.kind == "f" and arr.dtype == np.float64:
                 arr = arr.astype(np.float32)
