@@ -104,7 +104,10 @@ def _keras_modules():
         "keras.optimizers.legacy", importlib.import_module("lamina.optimizers"))
     mods["keras.backend"] = _alias("keras.backend", importlib.import_module("lamina.config"))
     mods["keras.backend"].clear_session = lamina.utils.clear_session
-    mods["keras.config"] = mods["keras.backend"]
+    mods["keras.config"] = _alias("keras.config", importlib.import_module("lamina.config"))
+    # tf.keras.backend keeps Keras 2's functions (K.mean, K.random_normal, ...).
+    for name, fn in importlib.import_module("lamina.compat_backend").legacy_functions().items():
+        setattr(mods["keras.backend"], name, fn)
     mods.update(_image_modules())
     return mods
 
