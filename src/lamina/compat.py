@@ -202,6 +202,10 @@ def _tensorflow_modules(keras_mods):
     math_mod.reduce_variance = lambda x, axis=None, keepdims=False, name=None: ops.var(
         x, axis=axis, keepdims=keepdims)
     tf.math = math_mod
+    strings_mod = _StandIn("tensorflow.strings", "TensorFlow strings stand-in", "TensorFlow")
+    for name, fn in importlib.import_module("lamina.compat_strings").strings_functions().items():
+        setattr(strings_mod, name, fn)
+    tf.strings, tf.string = strings_mod, "string"
     tf.random = _StandIn("tensorflow.random", "TensorFlow random stand-in", "TensorFlow")
     # TensorFlow's op seeds give new numbers at every call (unlike Keras's int seeds): one
     # seeded stream per seed value.
@@ -231,7 +235,8 @@ def _tensorflow_modules(keras_mods):
         value, seed=stream(seed))
     mods = _data_modules(tf)
     mods.update({"tensorflow": tf, "tensorflow.math": math_mod, "tensorflow.random": tf.random,
-                 "tensorflow.nn": nn, "tensorflow.config": config_mod, "tensorflow.test": test_mod})
+                 "tensorflow.nn": nn, "tensorflow.config": config_mod, "tensorflow.test": test_mod,
+                 "tensorflow.strings": strings_mod})
     for key, mod in keras_mods.items():
         mods[f"tensorflow.{key}"] = mod
         mods[f"tensorflow.python.{key}"] = mod
