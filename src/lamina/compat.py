@@ -127,6 +127,9 @@ def _image_modules():
         setattr(image, name, getattr(image_utils, name))
     pre.image = image
     mods["keras.preprocessing"], mods["keras.preprocessing.image"] = pre, image
+    text = _StandIn("keras.preprocessing.text", "lamina stand-in for keras.preprocessing.text",
+                    "Keras", importlib.import_module("lamina.utils.text_tokenizer"))
+    pre.text = mods["keras.preprocessing.text"] = text
     for name in ("mnist", "fashion_mnist", "cifar10", "cifar100"):
         mods[f"keras.datasets.{name}"] = importlib.import_module(f"lamina.datasets.{name}")
     return mods
