@@ -6,8 +6,9 @@ import json
 import os
 import sys
 
-__all__ = ["CLIError", "describe", "load_model", "meta_path", "note", "plots_available", "save_model",
-           "saving_available", "write_json"]
+__all__ = ["CLIError", "check_out_file", "describe", "load_model", "meta_path", "note",
+           "plots_available", "prepare_out_folder", "save_model", "saving_available",
+           "write_json"]
 
 
 class CLIError(Exception):
@@ -57,12 +58,37 @@ def load_model(path: str):
     if not saving_available():
         raise CLIError("this version of lamina cannot read `.keras` files yet (lamina.saving "
                        "is missing).")
+    import lamina.cli.encoding  # noqa: F401 - registers the layer `lamina train` models start with
     from lamina import saving
 
     try:
         return saving.load_model(path)
     except (OSError, ValueError, KeyError, ImportError) as exc:
         raise CLIError(f"could not load the model {path!r}: {exc}") from None
+
+
+def prepare_out_folder(folder: str) -> str:
+    """Create the output folder ``folder`` (and its parents); ``CLIError`` when that cannot be."""
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise CLIError(f"--out {folder!r} is a file, not a folder; give a folder for the outputs "
+                       "(it is created if needed).")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise CLIError(f"cannot create the output folder {folder!r}: {exc.strerror or exc}. "
+                       "Pick another --out.") from None
+    return folder
+
+
+def check_out_file(path: str) -> None:
+    """``CLIError`` unless ``path`` can be written as a file: not a folder, in a folder that exists."""
+    if os.path.isdir(path):
+        raise CLIError(f"--out {path!r} is a folder; give a file name, e.g. "
+                       f"{os.path.join(path, 'predictions.csv')!r}.")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise CLIError(f"--out {path!r}: the folder {os.path.dirname(path) or parent!r} does not "
+                       "exist; create it first, or give a path in an existing folder.")
 
 
 def meta_path(model_path: str) -> str:

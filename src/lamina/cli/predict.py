@@ -16,7 +16,8 @@ import sys
 
 import numpy as np
 
-from lamina.cli._common import CLIError, describe, load_model, meta_path
+from lamina.cli._common import CLIError, check_out_file, describe, load_model, meta_path, note
+from lamina.cli.columns import check_finite, encode_rows
 from lamina.cli.table import read_table
 from lamina.cli.train import scale_features, unscale_target
 
@@ -58,25 +59,46 @@ def _n_inputs(model):
 
 
 def _fmt(value):
+    if isinstance(value, (float, np.floating)) and np.isnan(value):
+        return ""  # a missing cell stays empty
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.6g}"
     return str(value)
 
 
-def predict(model_path: str, data: str, out: str | None = None, sep: str | None = None) -> int:
-    """Write ``data``'s rows with the model's predictions to ``out`` (or stdout). Returns 0."""
-    model = load_model(model_path)
-    meta = _read_meta(model_path)
-    table = read_table(data, sep)
+def _encoding_layer(model):
+    from lamina.cli.encoding import TableEncoding
+
+    for layer in getattr(model, "layers", ()):
+        if isinstance(layer, TableEncoding):
+            return layer
+    return None
+
+
+def _check_columns(data, table, features):
+    missing = [f for f in features if f not in table.names]
+    if missing:
+        raise CLIError(
+            f"{data} lacks the column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(repr(m) for m in missing)} that the model was trained on; it needs "
+            f"{', '.join(features)}."
+        )
+
+
+def _model_inputs(model, meta, table, data):
+    """The rows to give the model: through its ``TableEncoding`` when ``lamina train`` made one."""
+    encoding = _encoding_layer(model)
+    if encoding is not None:
+        plan = encoding.columns
+        _check_columns(data, table, [c["name"] for c in plan])
+        gaps = [c["name"] for c in plan if table.missing.get(c["name"])]
+        if gaps:
+            note(f"missing cells in {', '.join(repr(g) for g in gaps)} are filled in as in "
+                 "training (the model holds the fill values).")
+        return encoding.fill_missing(encode_rows(table, plan))
     if meta:
         features = meta["features"]
-        missing = [f for f in features if f not in table.names]
-        if missing:
-            raise CLIError(
-                f"{data} lacks the column{'s' if len(missing) > 1 else ''} "
-                f"{', '.join(repr(m) for m in missing)} that the model was trained on; it needs "
-                f"{', '.join(features)}."
-            )
+        _check_columns(data, table, features)
     else:
         features = [n for n in table.names if table.is_numeric(n)]
         expected = _n_inputs(model)
@@ -89,10 +111,33 @@ def predict(model_path: str, data: str, out: str | None = None, sep: str | None 
     if text:
         raise CLIError(f"column {text[0]!r} of {data} is not numeric (values like "
                        f"{table.example_text(text[0])!r}); the model needs numbers there.")
-    table.check_no_missing(features)
+    for name in features:
+        rows = table.missing.get(name)
+        if rows:
+            raise CLIError(
+                f"column {name!r} of {data} has {len(rows)} missing value"
+                f"{'s' if len(rows) > 1 else ''} (first on line {rows[0] + 2}), and this model "
+                "was trained without gaps, so it cannot fill them; fill them in or remove "
+                "those rows.")
+    check_finite(table, features)
+    return scale_features(table.matrix(features), (meta or {}).get("scaling"))
+
+
+def predict(model_path: str, data: str, out: str | None = None, sep: str | None = None) -> int:
+    """Write ``data``'s rows with the model's predictions to ``out`` (or stdout). Returns 0."""
+    if out:
+        check_out_file(out)
+    model = load_model(model_path)
+    meta = _read_meta(model_path)
+    table = read_table(data, sep)
+    x = _model_inputs(model, meta, table, data)
     scaling = (meta or {}).get("scaling")
-    x = scale_features(table.matrix(features), scaling)
     raw = np.asarray(model.predict(x, verbose=0, batch_size=256), dtype=float)
+    bad = np.flatnonzero(~np.isfinite(raw.reshape(len(x), -1)).all(axis=1))
+    if len(bad):
+        raise CLIError(f"the model's prediction for {len(bad)} row{'s' if len(bad) > 1 else ''} "
+                       f"of {data} is not a finite number (first on line {bad[0] + 2}); check "
+                       "the values there (far outside those trained on?).")
     task = (meta or {}).get("task", "regression" if raw.ndim < 2 or raw.shape[1] == 1 else
                             "multiclass")
     classes = (meta or {}).get("classes")
@@ -115,7 +160,10 @@ def predict(model_path: str, data: str, out: str | None = None, sep: str | None 
         extra_names = ["prediction"] + [f"probability_{c}" for c in classes]
         extra_cols = [labels] + [probs[:, j] for j in range(probs.shape[1])]
     header = table.names + extra_names
-    stream = open(out, "w", newline="", encoding="utf-8") if out else sys.stdout
+    try:
+        stream = open(out, "w", newline="", encoding="utf-8") if out else sys.stdout
+    except OSError as exc:
+        raise CLIError(f"cannot write --out {out!r}: {exc.strerror or exc}.") from None
     try:
         writer = csv.writer(stream, delimiter=table.sep, lineterminator="\n")
         writer.writerow(header)

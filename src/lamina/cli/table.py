@@ -3,7 +3,7 @@
 The separator is detected (``,``, ``;``, tab or ``|``) unless given. Numeric
 columns become float64 arrays; other columns stay as text. Problems (an
 empty file, rows of the wrong length, a separator that does not split the
-header, missing values) raise ``CLIError`` with a one-line fix.
+header) raise ``CLIError`` with a one-line fix; missing cells are recorded per column.
 """
 
 from __future__ import annotations
@@ -75,17 +75,6 @@ class Table:
             if value.lower() not in _MISSING and _parse_floats([value]) is None:
                 return value
         return ""
-
-    def check_no_missing(self, names) -> None:
-        """Raise ``CLIError`` naming the first of ``names`` that has empty or NA cells."""
-        for name in names:
-            rows = self.missing.get(name)
-            if rows:
-                raise CLIError(
-                    f"column {name!r} of {self.path} has {len(rows)} missing value"
-                    f"{'s' if len(rows) > 1 else ''} (first on line {rows[0] + 2}); fill them "
-                    f"in or remove those rows, or leave the column out with --drop '{name}'."
-                )
 
     def matrix(self, names) -> np.ndarray:
         """The numeric columns ``names`` side by side, as float32 rows."""

@@ -3,11 +3,16 @@
 The task comes from the target's values: text or 2 distinct values give a
 classifier (binary or multi-class), whole numbers numbered from 0 or 1 with
 at most 20 values give a multi-class classifier, anything else regression
-(``--task`` overrides). Every other column is a feature (``--drop`` leaves
-some out); features are scaled inside the model by a ``Normalization`` layer
-adapted to the training rows, and for regression the target is too (a final
-inverted ``Normalization``), so the saved model takes raw rows and predicts in
-the target's units. The rows are shuffled, a validation share is held out, and
+(``--task`` overrides); rows without a target are left out. Every other
+column is a feature (``--drop`` leaves some out): text columns become
+categories (one 0/1 input per value), a column with a different text in every
+row (a name, an ID) or that counts the rows is left out, and missing cells are
+filled with the training rows' median or most frequent value, each with a
+note. That preprocessing is the model's first layer (``TableEncoding``, whose
+config holds the vocabularies and fill values); the features are then scaled
+by a ``Normalization`` layer adapted to the training rows, and for regression
+the target is too (a final inverted ``Normalization``), so the saved model
+takes the table's rows as they are and predicts in the target's units. The rows are shuffled, a validation share is held out, and
 early stopping keeps the weights of the best validation epoch.
 
 Outputs in ``--out``: ``model.keras``, ``model.meta.json`` (columns, task,
@@ -26,10 +31,12 @@ from lamina.cli._common import (
     meta_path,
     note,
     plots_available,
+    prepare_out_folder,
     save_model,
     use_file_backend,
     write_json,
 )
+from lamina.cli.columns import check_finite, encode_rows, plan_columns
 from lamina.cli.table import read_table
 
 __all__ = ["add_parser", "infer_task", "train"]
@@ -158,16 +165,20 @@ def _columns(table, target, drop):
     if not features:
         raise CLIError(f"no feature columns are left once {target!r} is the target; keep at least "
                        "one column as input.")
-    text = [n for n in features if not table.is_numeric(n)]
-    if text:
-        name = text[0]
-        others = f" (and {len(text) - 1} more: {', '.join(text[1:])})" if len(text) > 1 else ""
-        raise CLIError(
-            f"column {name!r} is not numeric (it has values like {table.example_text(name)!r})"
-            f"{others}; leave it out with --drop '{','.join(text)}', or encode it as numbers."
-        )
-    table.check_no_missing(features)
     return features
+
+
+def _rows_with_target(table, target):
+    """The rows whose target cell is filled (the others are left out, with a note)."""
+    missing = table.missing.get(target, [])
+    if missing:
+        if len(missing) == table.n_rows:
+            raise CLIError(f"the target column {target!r} of {table.path} is empty; pass the "
+                           "column to predict to --target.")
+        note(f"{len(missing)} row{'s' if len(missing) > 1 else ''} with no {target!r} "
+             f"(first on line {missing[0] + 2}) {'are' if len(missing) > 1 else 'is'} left out.")
+    check_finite(table, [target])
+    return np.setdiff1d(np.arange(table.n_rows), missing)
 
 
 def _split(n, fraction, seed):
@@ -185,15 +196,31 @@ def _split(n, fraction, seed):
 # The model
 
 
-def _build_model(n_features, task, n_classes, sizes, activation, x_train, y_train, scaling):
-    """The network, and the scaling kept outside it when Normalization is not available."""
+def _describe(column):
+    if column["kind"] == "category":
+        return f"{column['name']} ({len(column['vocabulary'])} categories)"
+    return column["name"]
+
+
+def _build_model(encoding, n_features, task, n_classes, sizes, activation, x_train, y_train,
+                 scaling):
+    """The network, and the scaling kept outside it when Normalization is not available.
+
+    ``encoding`` (a ``TableEncoding`` or None) comes first: it fills gaps and one-hot encodes
+    the category columns, so the saved model takes the table's rows as they are.
+    """
     import lamina
     from lamina import layers
 
     stack = [lamina.Input(shape=(n_features,))]
     outside = None
+    if encoding is not None:
+        stack.append(encoding)
+        scaling = scaling and hasattr(layers, "Normalization")  # scaled inside, or not at all
     if scaling and hasattr(layers, "Normalization"):
         norm = layers.Normalization(name="feature_scaling")
+        if encoding is not None:  # a copy encodes the rows; the model's own layer stays unbuilt
+            x_train = np.asarray(type(encoding).from_config(encoding.get_config())(x_train))
         norm.adapt(x_train)
         stack.append(norm)
     elif scaling:
@@ -286,16 +313,15 @@ def train(data, target, out=None, sep=None, drop=(), task="auto", layers="64,64"
     except ValueError as exc:
         raise CLIError(str(exc)) from None
     table = read_table(data, sep)
-    features = _columns(table, target, list(drop))
-    x = table.matrix(features)
+    candidates = _columns(table, target, list(drop))
+    rows = _rows_with_target(table, target)
 
     text_target = not table.is_numeric(target)
-    table.check_no_missing([target])
-    raw_y = np.array(table.text[target]) if text_target else table.numeric[target]
+    raw_y = (np.array(table.text[target]) if text_target else table.numeric[target])[rows]
     auto_task, classes, reason = infer_task(raw_y, text_target)
     if len(set(raw_y.tolist())) < 2:
-        raise CLIError(f"target {target!r} has a single value ({raw_y[0]!r}) in every row; there "
-                       "is nothing to learn. Check the --target column.")
+        raise CLIError(f"target {target!r} has a single value ({_plain(raw_y[0])!r}) in every "
+                       "row; there is nothing to learn. Check the --target column.")
     if task == "auto":
         task = auto_task
     elif task == "regression" and text_target:
@@ -316,19 +342,29 @@ def train(data, target, out=None, sep=None, drop=(), task="auto", layers="64,64"
             raise CLIError(f"target {target!r} has {len(classes)} distinct values, too many to "
                            "treat as classes; use --task regression if it is a quantity.")
         y = _encode(raw_y, classes, target)
-    out = out or os.path.splitext(os.path.basename(data))[0] + "-model"
-    os.makedirs(out, exist_ok=True)
+    out = prepare_out_folder(out or os.path.splitext(os.path.basename(data))[0] + "-model")
 
     lamina.utils.set_random_seed(seed)
     train_idx, val_idx = _split(len(y), validation_split, seed)
+    plan = plan_columns(table, candidates, rows[train_idx])
+    features = [c["name"] for c in plan]
+    x = encode_rows(table, plan)[rows]
+    encoding = None
+    if any(c["kind"] == "category" for c in plan) or np.isnan(x).any():
+        from lamina.cli.encoding import TableEncoding
+
+        encoding = TableEncoding(plan, name="table_encoding")
+        x = encoding.fill_missing(x)  # fit refuses NaN; the layer fills new rows the same way
     x_train, y_train, x_val, y_val = x[train_idx], y[train_idx], x[val_idx], y[val_idx]
-    print(f"Task: {task} on {target!r} ({reason}).")
-    print(f"Features ({len(features)}): {', '.join(features)}")
+    what = "predicting a number" if task == "regression" else \
+        f"classification into {len(classes)} classes"
+    print(f"Task: {task} on {target!r} ({reason}): {what}.")
+    print(f"Features ({len(features)}): {', '.join(_describe(c) for c in plan)}")
     print(f"Rows: {len(train_idx)} for training, {len(val_idx)} for validation (shuffled, "
           f"seed {seed}); separator {table.sep!r}.")
 
-    model, outside = _build_model(len(features), task, len(classes or []), sizes, activation,
-                                  x_train, y_train, not no_scaling)
+    model, outside = _build_model(encoding, len(features), task, len(classes or []), sizes,
+                                  activation, x_train, y_train, not no_scaling)
     fit_x_train, fit_x_val = scale_features(x_train, outside), scale_features(x_val, outside)
     fit_y_train, fit_y_val = y_train, y_val
     if outside and "target" in outside:
