@@ -3,18 +3,32 @@
 ``red_wine`` (regression, 1599 rows), ``cereals`` (77 rows) and ``digits``
 (1,797 8x8 images); see ``data/README.md`` for sources and licences. ``ages``
 generates the second tutorial's made-up side-effects trial (2,100 people).
-``mnist``, ``fashion_mnist``, ``cifar10`` and ``cifar100`` are Keras's
-downloaded sets, read from Keras's cache folder (lamina does not download).
+``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``, ``imdb``, ``reuters``,
+``boston_housing`` and ``california_housing`` are Keras's downloaded sets, read
+from Keras's cache folder (lamina does not download).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from lamina.datasets import ages, cereals, cifar10, cifar100, digits, fashion_mnist, mnist, red_wine
+from lamina.datasets import (
+    ages,
+    boston_housing,
+    california_housing,
+    cereals,
+    cifar10,
+    cifar100,
+    digits,
+    fashion_mnist,
+    imdb,
+    mnist,
+    red_wine,
+    reuters,
+)
 
-__all__ = ["ages", "cereals", "cifar10", "cifar100", "digits", "fashion_mnist", "minmax_scale",
-           "mnist", "red_wine"]
+__all__ = ["ages", "boston_housing", "california_housing", "cereals", "cifar10", "cifar100",
+           "digits", "fashion_mnist", "imdb", "minmax_scale", "mnist", "red_wine", "reuters"]
 
 
 def minmax_scale(train, *others):

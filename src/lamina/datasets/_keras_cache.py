@@ -14,8 +14,12 @@ import io
 import os
 import pickle
 import tarfile
+import zipfile
 
-__all__ = ["datasets_dir", "find", "load_pickle", "missing_file_error", "read_member"]
+import numpy as np
+
+__all__ = ["datasets_dir", "find", "load_npz", "load_pickle", "locate", "missing_file_error",
+           "read_member"]
 
 # The only globals a CIFAR batch needs: NumPy's array reconstruction (NumPy 1 and 2
 # spellings), and codecs.encode, which Python 3's protocol-2 pickles use for bytes.
@@ -68,15 +72,63 @@ def find(*relative):
     return None
 
 
-def missing_file_error(dataset: str, what: str, url: str, place: str, size: str):
+def missing_file_error(dataset: str, what: str, url: str, place: str, size: str,
+                       call: str = "load_data"):
     """The error for a data set whose file is not in Keras's cache: what to fetch, and where."""
     target = os.path.join(datasets_dir(), place)
     return FileNotFoundError(
-        f"{dataset}.load_data() reads {what} from Keras's cache folder, and it is not there "
+        f"{dataset}.{call}() reads {what} from Keras's cache folder, and it is not there "
         f"(lamina does not download). Download {url} ({size}) and save it as {target}"
         " (set the KERAS_HOME environment variable to use another folder than ~/.keras). "
-        f"A machine with Keras fills the same folder with `keras.datasets.{dataset}.load_data()`."
+        f"A machine with Keras fills the same folder with `keras.datasets.{dataset}.{call}()`."
     )
+
+
+def locate(path, dataset: str, what: str, url: str, size: str, call: str = "load_data") -> str:
+    """The file ``path`` (a name in Keras's ``datasets`` folder, or a full path), or the error."""
+    path = os.fspath(path)
+    if os.path.isabs(path) and os.path.exists(path):
+        return path
+    found = find(path)
+    if found is None:
+        raise missing_file_error(dataset, what, url, path, size, call)
+    return found
+
+
+def load_npz(path: str) -> dict:
+    """The arrays of an ``.npz`` file, object arrays (ragged lists) included, read safely.
+
+    Numeric arrays load with pickling off; an object array's pickle goes through
+    the unpickler that builds only arrays, lists, strings and numbers. A damaged
+    or foreign file gives a ``ValueError`` that names it.
+    """
+    arrays = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                if name.endswith(".npy"):
+                    arrays[name[:-4]] = _read_npy(archive.read(name), f"{path}:{name}")
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+        raise ValueError(f"Could not read '{path}' as an .npz file: {err}. Download it again.") \
+            from None
+    return arrays
+
+
+def _read_npy(data: bytes, source: str):
+    stream = io.BytesIO(data)
+    major, _ = np.lib.format.read_magic(stream)
+    if major == 1:
+        _, _, dtype = np.lib.format.read_array_header_1_0(stream)
+    elif major in (2, 3):  # 3.0 differs from 2.0 only in the header's text encoding
+        _, _, dtype = np.lib.format.read_array_header_2_0(stream)
+    else:
+        raise ValueError(f"unsupported .npy format version {major}")
+    if not dtype.hasobject:
+        return np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
+    try:
+        return _ArraysOnlyUnpickler(stream).load()
+    except (pickle.UnpicklingError, EOFError, TypeError) as err:
+        raise ValueError(f"'{source}': {err}") from None
 
 
 def read_member(archive: str, member: str) -> bytes:
