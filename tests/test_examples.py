@@ -33,6 +33,13 @@ EXPECTED = {
     "red_wine.py": (["(1119, 11)", "validation MAE after 2 epochs"], False),
     "cnn_digits.py": (["train: (1438, 8, 8, 1)", "Total params: 21,386", "test accuracy:",
                        "predicted:"], False),
+    "lstm_forecast.py": (["train: (936, 24, 1)", "Total params: 4,385", "test MAE:",
+                          "next 12 values:"], False),
+    "sentiment.py": (["vocabulary size:", "Total params: 3,217", "test accuracy:",
+                      "predicted:"], False),
+    "transformer_classifier.py": (["Total params:", "test accuracy:",
+                                   "attention scores of the first review: (1, 2, 20, 20)",
+                                   "predicted:"], False),
 }
 
 

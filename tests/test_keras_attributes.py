@@ -52,8 +52,8 @@ def test_the_message_names_the_api_and_what_to_use():
     with pytest.raises(AttributeError, match=r"Dense\.quantize is a Keras API that lamina does "
                                              r"not provide: lamina does not quantize"):
         layers.Dense(2).quantize("int8")
-    with pytest.raises(AttributeError, match=r"Sequential\.export is a Keras API"):
-        keras.Sequential().export("model")
+    with pytest.raises(AttributeError, match=r"Sequential\.quantize is a Keras API"):
+        keras.Sequential().quantize("int8")
     with pytest.raises(NotImplementedError, match="compile\\(metrics="):
         layers.Dense(2).add_metric(1.0)
 

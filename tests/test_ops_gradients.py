@@ -303,6 +303,28 @@ case("outer/flattens", ops.outer, normal(2, 2), normal(3))
 case("dense", ops.dense, normal(4, 3), normal(3, 2), normal(2))
 case("dense/3d_input", ops.dense, normal(2, 4, 3), normal(3, 2), normal(2))
 case("dense/1d_input", ops.dense, normal(3), normal(3, 2), normal(2))
+EINSUMS = [
+    ("ij,jk->ik", (2, 3), (3, 4)),  # a matrix product (one BLAS call)
+    ("bij,bjk->bik", (2, 2, 3), (2, 3, 4)),  # batch matmul
+    ("i,j->ij", (3,), (4,)),  # outer product
+    ("ij,jk", (2, 3), (3, 4)),  # implicit output
+    ("...ij,...jk", (3, 1, 2, 3), (2, 3, 2)),  # ellipsis, broadcast batch axes
+    ("abc,cde->abde", (2, 3, 4), (4, 2, 3)),  # MultiHeadAttention's projections
+    ("aecd,abcd->acbe", (2, 4, 2, 3), (2, 3, 2, 3)),  # ... its scores
+    ("acbe,aecd->abcd", (2, 2, 3, 4), (2, 4, 2, 3)),  # ... and its combination
+    ("abcd,cde->abe", (2, 3, 2, 4), (2, 4, 3)),  # ... and its output projection
+    ("afgde,abcde->adbcfg", (1, 2, 2, 2, 3), (1, 2, 3, 2, 3)),  # scores over two axes
+    ("...b,bc->...c", (2, 3, 4), (4, 2)),  # EinsumDense with '...'
+    ("ii->i", (3, 3)),  # a diagonal
+    ("iij->j", (3, 3, 2)),  # a trace per column
+    ("ij,ij->ij", (1, 3), (2, 3)),  # a length-1 axis broadcast
+    ("ijx,jk->ik", (2, 3, 2), (3, 4)),  # a label summed in one operand only
+    ("ij,jk,kl->il", (2, 3), (3, 4), (4, 2)),  # three operands
+    ("i,->i", (3,), ()),  # a scalar operand
+]
+for sub, *shapes in EINSUMS:
+    case(f"einsum/{sub}", lambda *xs, sub=sub: ops.einsum(sub, *xs),
+         *[normal(*s) for s in shapes])
 
 # -- neural-network functions ----------------------------------------------------------
 case("relu", ops.relu, away(3, 4))
@@ -348,6 +370,35 @@ case("batch_normalization/fused_fixed_statistics",
          x, g, b, m, v, epsilon=1e-3, axes=(0, 1), batch_stats=False),
      normal(2, 3, 2), normal(1, 1, 2), normal(1, 1, 2), normal(1, 1, 2), positive(1, 1, 2),
      wrt=(0, 1, 2), covers=())
+# The fused recurrent sequence (RECURRENT_SCAN, used by LSTM/GRU/SimpleRNN): every kind, with
+# a mask (a masked first step included), go_backwards, returned states and dropout masks.
+_SCAN_MASK = np.array([[False, True, True, False], [True, True, False, True]])
+_SCAN_RNG = np.random.default_rng(31)  # (its own draws: the cases after it keep theirs)
+_SCAN_DROP = (_SCAN_RNG.uniform(size=(4, 2, 3)) > 0.3) / 0.7
+for _i, (_kind, _g, _states, _opts) in enumerate([
+    ("lstm", 4, 2, {"return_sequences": True}),
+    ("lstm", 4, 2, {"go_backwards": True, "return_state": True, "mask": _SCAN_MASK,
+                    "recurrent_masks": _SCAN_DROP}),
+    ("gru", 3, 1, {"return_sequences": True, "mask": _SCAN_MASK, "return_state": True}),
+    ("gru", 3, 1, {"reset_after": False, "go_backwards": True, "zero_output_for_mask": True,
+                   "return_sequences": True, "mask": _SCAN_MASK,
+                   "recurrent_masks": _SCAN_DROP[:3]}),
+    ("simple", 1, 1, {"activation": "relu", "mask": _SCAN_MASK, "return_sequences": True}),
+]):
+    def _scan(p, r, *rest, kind=_kind, n=_states, opts=_opts):
+        from lamina.ops import _rnn
+
+        bias = rest[n] if len(rest) > n else None
+        out, states = _rnn._recurrent_scan(kind, p, r, list(rest[:n]), recurrent_bias=bias,
+                                           **opts)
+        return out if states is None else ops.concatenate([ops.reshape(out, (2, -1))] + [
+            ops.reshape(s, (2, -1)) for s in states], axis=1)
+    _gru_bias = _kind == "gru" and _opts.get("reset_after", True)
+    _bias = [_SCAN_RNG.standard_normal(3 * 3)] if _gru_bias else []
+    case(f"recurrent_scan/{_kind}/{_i}", _scan, _SCAN_RNG.standard_normal((4, 2, 3 * _g)),
+         _SCAN_RNG.standard_normal((3, 3 * _g)) * 0.5,
+         *[_SCAN_RNG.standard_normal((2, 3)) for _ in range(_states)], *_bias,
+         covers=())
 
 # -- convolution and pooling ---------------------------------------------------------------
 case("conv/2d_valid", ops.conv, normal(2, 5, 4, 3), normal(3, 2, 3, 2))

@@ -25,6 +25,8 @@ It writes into tests/fixtures/keras_files/:
 * ``keras_names.json``: the public names in keras.layers, losses, metrics,
   optimizers, callbacks, ... (used to make SUPPORTED.md).
 
+``--only CASE ...`` remakes just the named model cases (``keras_`` and ``lamina_`` files).
+
 Every weight and input comes from a fixed NumPy seed; running it twice gives the
 same arrays (zip timestamps and save dates aside).
 """
@@ -244,9 +246,62 @@ def case_embedding_masking(K):
     return K.Model([ids, steps], L.Dense(2)(L.Concatenate()([h, s])))
 
 
+def case_mha_encoder(K):
+    L = K.layers
+    ids = K.Input((6,), name="ids")
+    x = L.Embedding(12, 8, mask_zero=True)(ids)
+    x = L.LayerNormalization()(L.Add()([x, L.MultiHeadAttention(2, 4, dropout=0.1)(x, x)]))
+    x = L.LayerNormalization()(L.Add()([x, L.Dense(8)(L.Dense(16, activation="relu")(x))]))
+    return K.Model(ids, L.Dense(2)(L.GlobalAveragePooling1D()(x)))
+
+
+def case_mha_causal_scores(K):
+    L = K.layers
+    steps = K.Input((5, 3), name="steps")
+    x = L.EinsumDense("abc,cd->abd", output_shape=(None, 6), bias_axes="d")(steps)
+    out, scores = L.MultiHeadAttention(2, 3, value_dim=2, output_shape=6)(
+        x, x, use_causal_mask=True, return_attention_scores=True)
+    att = L.Attention(use_scale=True)([out, x])
+    add = L.AdditiveAttention()([out, x, x])
+    return K.Model(steps, [L.Concatenate()([att, add]), scores])
+
+
+def case_rnn_lstm(K):
+    L = K.layers
+    ids = K.Input((6,), name="ids")
+    x = L.Embedding(12, 4, mask_zero=True)(ids)
+    x = L.LSTM(5, return_sequences=True)(x)
+    return K.Model(ids, L.Dense(2)(L.LSTM(3, go_backwards=True)(x)))
+
+
+def case_rnn_conv_lstm(K):
+    L = K.layers
+    frames = K.Input((3, 5, 5, 2), name="frames")
+    x = L.ConvLSTM2D(3, 3, padding="same", return_sequences=True)(frames)
+    return K.Model(frames, L.Dense(2)(L.Flatten()(L.ConvLSTM2D(2, 2, strides=2)(x))))
+
+
+def case_rnn_gru(K):
+    L = K.layers
+    steps = K.Input((5, 3), name="steps")
+    a = L.GRU(3, reset_after=False)(L.GRU(4, return_sequences=True)(L.Masking()(steps)))
+    b = L.SimpleRNN(2, activation="relu")(steps)
+    c = L.RNN([L.LSTMCell(3), L.GRUCell(2)])(steps)
+    return K.Model(steps, L.Concatenate()([a, b, c]))
+
+
+def case_rnn_bidirectional(K):
+    L = K.layers
+    ids = K.Input((6,), name="ids")
+    x = L.Embedding(12, 4, mask_zero=True)(ids)
+    x = L.TimeDistributed(L.Dense(3))(L.Bidirectional(L.LSTM(3, return_sequences=True))(x))
+    return K.Model(ids, L.Dense(2)(L.Bidirectional(L.GRU(2), merge_mode="sum")(x)))
+
+
 CASES = {
     name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")
 }
+ONLY = set(sys.argv[sys.argv.index("--only") + 1:]) if "--only" in sys.argv else set()
 
 
 def case_input(model, seed):
@@ -305,6 +360,8 @@ def available(builder):
 
 def keras_layer_cases():
     for i, (name, builder) in enumerate(CASES.items()):
+        if ONLY and name not in ONLY:
+            continue
         if not available(builder):
             print(f"  skip {name}: lamina lacks a layer it uses")
             continue
@@ -541,6 +598,7 @@ def h5_layout(data: bytes) -> list:
 
 
 def keras_checks_lamina_file(path: Path, x, expected, record):
+    keras.utils.clear_session()  # (sublayers Keras names itself, as MHA's softmax: from 0)
     loaded = keras.models.load_model(path)
     keras_y = loaded.predict(x, verbose=0)
     error = max_error(keras_y, expected)
@@ -559,6 +617,8 @@ def keras_checks_lamina_file(path: Path, x, expected, record):
 
 def lamina_cases(record):
     for i, (name, builder) in enumerate(CASES.items()):
+        if ONLY and name not in ONLY:
+            continue
         if not available(builder):
             continue
         lamina.utils.clear_session()
@@ -593,8 +653,19 @@ def lamina_trained(record):
     print("  lamina_trained.keras (Keras resumes it)")
 
 
+def only_cases():
+    """``--only CASE ...``: remake just those cases' files (the same seeds as a full run)."""
+    keras.utils.set_random_seed(0)
+    keras_layer_cases()
+    record = json.loads((OUT / "lamina_files.json").read_text())
+    lamina_cases(record)
+    (OUT / "lamina_files.json").write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
+    if ONLY:
+        return only_cases()
     keras.utils.set_random_seed(0)
     print("Keras writes:")
     keras_layer_cases()

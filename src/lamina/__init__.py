@@ -25,9 +25,9 @@ from lamina.version import __version__ as __version__
 from lamina.version import version as version
 
 _SUBMODULES = {
-    "activations", "callbacks", "constraints", "datasets", "initializers", "layers", "losses",
+    "applications", "activations", "callbacks", "constraints", "datasets", "initializers", "layers", "losses",
     "metrics", "models", "ops", "optimizers", "random", "regularizers", "utils", "compat", "saving",
-    "tree",
+    "tree", "wrappers", "distribute",
 }
 _LAZY = {
     "Sequential": ("lamina.models", "Sequential"),

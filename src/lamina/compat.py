@@ -35,7 +35,6 @@ _INSTALLED: dict = {}
 
 # Where a TensorFlow-only API has a lamina way of doing the same thing, the error says so.
 _TF_HINTS = {
-    "distribute": "lamina trains in one process on the CPU; drop the strategy scope",
     "saved_model": "save with model.save('model.keras') instead",
     "lite": "TensorFlow Lite conversion needs TensorFlow",
     "image": "load images with keras.utils.load_img or image_dataset_from_directory (Pillow)",
@@ -88,11 +87,15 @@ def _keras_modules():
     mods = {"keras": keras}
     for sub in ("layers", "models", "optimizers", "losses", "metrics", "callbacks",
                 "regularizers", "initializers", "constraints", "activations", "ops", "utils",
-                "datasets", "random", "saving"):
+                "datasets", "random", "saving", "applications"):
         target = importlib.import_module(f"lamina.{sub}")
         mod = _alias(f"keras.{sub}", target)
         setattr(keras, sub, mod)
         mods[f"keras.{sub}"] = mod
+    # Answers by name only: copying its names would import scikit-learn.
+    keras.wrappers = mods["keras.wrappers"] = _StandIn(
+        "keras.wrappers", "lamina stand-in for keras.wrappers", "Keras",
+        importlib.import_module("lamina.wrappers"))
     mods["keras.optimizers.schedules"] = _alias(
         "keras.optimizers.schedules", importlib.import_module("lamina.optimizers.schedules"))
     mods["keras.optimizers"].schedules = mods["keras.optimizers.schedules"]
@@ -130,8 +133,12 @@ def _image_modules():
     text = _StandIn("keras.preprocessing.text", "lamina stand-in for keras.preprocessing.text",
                     "Keras", importlib.import_module("lamina.utils.text_tokenizer"))
     pre.text = mods["keras.preprocessing.text"] = text
-    for name in ("mnist", "fashion_mnist", "cifar10", "cifar100"):
+    for name in ("mnist", "fashion_mnist", "cifar10", "cifar100", "imdb", "reuters",
+                 "boston_housing", "california_housing"):
         mods[f"keras.datasets.{name}"] = importlib.import_module(f"lamina.datasets.{name}")
+    for name in ("mobilenet_v2", "resnet", "resnet50", "vgg16", "efficientnet", "imagenet_utils"):
+        mods[f"keras.applications.{name}"] = importlib.import_module(
+            f"lamina.applications.{name}")
     return mods
 
 
@@ -236,7 +243,10 @@ def _tensorflow_modules(keras_mods):
                                                    seed=stream(seed))
     tf.random.shuffle = lambda value, seed=None, name=None: lamina.random.shuffle(
         value, seed=stream(seed))
+    tf.distribute = _alias("tensorflow.distribute", importlib.import_module("lamina.distribute"),
+                           "TensorFlow")  # MultiWorkerMirroredStrategy over MPI
     mods = _data_modules(tf)
+    mods["tensorflow.distribute"] = tf.distribute
     mods.update({"tensorflow": tf, "tensorflow.math": math_mod, "tensorflow.random": tf.random,
                  "tensorflow.nn": nn, "tensorflow.config": config_mod, "tensorflow.test": test_mod,
                  "tensorflow.strings": strings_mod})

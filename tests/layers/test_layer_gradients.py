@@ -22,6 +22,9 @@ for _name in sorted(os.listdir(_HERE)):
 # Public layers with nothing to differentiate: they pass values through, draw random values
 # only when training, or hold no computation of their own.
 NO_GRADIENT = {"Input", "InputLayer", "InputSpec", "KerasTensor", "Layer"}
+# Host-side lookups and encodings: their outputs are indices or counts, not differentiable.
+NO_GRADIENT |= {"CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "StringLookup",
+                "TextVectorization"}
 
 
 @pytest.fixture(autouse=True)

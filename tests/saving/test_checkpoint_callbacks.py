@@ -84,7 +84,7 @@ def test_save_freq_in_batches(tmp_path):
 
 def test_checkpoint_argument_errors_show_the_fix(tmp_path):
     with pytest.raises(ValueError, match=r"'\.keras' files.*best\.keras"):
-        callbacks.ModelCheckpoint(str(tmp_path / "best.h5"))
+        callbacks.ModelCheckpoint(str(tmp_path / "best.hdf5"))
     with pytest.raises(ValueError, match=r"'\.weights\.h5'.*w\.weights\.h5"):
         callbacks.ModelCheckpoint(str(tmp_path / "w.h5"), save_weights_only=True)
     with pytest.raises(ValueError, match="save_freq"):

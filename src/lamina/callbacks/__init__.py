@@ -28,6 +28,7 @@ _LAZY = {
     "LearningRateScheduler": "learning_rate_scheduler",
     "ModelCheckpoint": "model_checkpoint",
     "ReduceLROnPlateau": "reduce_lr_on_plateau",
+    "TensorBoard": "tensorboard",  # tensorboardX is imported when the first event is written
     "TerminateOnNaN": "terminate_on_nan",
 }
 
@@ -43,13 +44,12 @@ __all__ = [
     "ModelCheckpoint",
     "ProgbarLogger",
     "ReduceLROnPlateau",
+    "TensorBoard",
     "TerminateOnNaN",
 ]
 
 # Keras callbacks lamina does not have, and what to use instead.
 _NOT_AVAILABLE = {
-    "TensorBoard": "lamina has no TensorBoard writer; log with CSVLogger('log.csv') and plot "
-    "the History (pandas.DataFrame(history.history).plot()).",
     "RemoteMonitor": "lamina does not send logs over the network; use LambdaCallback("
     "on_epoch_end=...) to forward them.",
     "SwapEMAWeights": "lamina's optimizers have no EMA weights to swap.",

@@ -78,6 +78,11 @@ class CSVLogger(Callback):
                 f"{os.path.dirname(os.path.abspath(self.filename))!r} does not exist. "
                 "Create it first (os.makedirs(folder, exist_ok=True))."
             ) from None
+        except IsADirectoryError:
+            raise IsADirectoryError(
+                f"CSVLogger's filename {self.filename!r} is an existing folder; give a file "
+                f"name, e.g. {os.path.join(self.filename, 'training.csv')!r}."
+            ) from None
         self.writer = None
         self.keys = None
 

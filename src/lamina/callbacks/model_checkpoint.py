@@ -23,8 +23,8 @@ class ModelCheckpoint(MonitorCallback):
     Python format specs: ``"ckpt/{epoch:02d}-{val_loss:.2f}.keras"``.
 
     Args:
-        filepath: where to save; must end in ``.keras``, or ``.weights.h5`` with
-            ``save_weights_only=True``.
+        filepath: where to save; must end in ``.keras`` (or ``.h5``, Keras's legacy
+            format), or ``.weights.h5`` with ``save_weights_only=True``.
         monitor: the logged value ``save_best_only`` compares (``"val_loss"``).
         verbose: 1 prints a line for each save (and each skipped save).
         save_best_only: save only when ``monitor`` improves on the best so far.
@@ -82,10 +82,10 @@ class ModelCheckpoint(MonitorCallback):
                     f"(Keras 3's weights format). Got filepath={self.filepath!r}; e.g. "
                     f"{_replace_suffix(self.filepath, '.weights.h5')!r}."
                 )
-        elif not self.filepath.endswith(".keras"):
+        elif not self.filepath.endswith((".keras", ".h5")):
             raise ValueError(
-                "ModelCheckpoint saves whole models as '.keras' files (lamina reads Keras 2's "
-                f"'.h5' but does not write it). Got filepath={self.filepath!r}; use "
+                "ModelCheckpoint saves whole models as '.keras' files (or legacy '.h5' files). "
+                f"Got filepath={self.filepath!r}; use "
                 f"{_replace_suffix(self.filepath, '.keras')!r}, or save_weights_only=True with "
                 f"{_replace_suffix(self.filepath, '.weights.h5')!r}."
             )

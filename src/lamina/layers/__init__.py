@@ -1,13 +1,18 @@
 """``lamina.layers``: Keras's layers on NumPy."""
 
+from lamina.layers import attention as _attention
 from lamina.layers import convolutional as _convolutional
 from lamina.layers import image_preprocessing as _image_preprocessing
 from lamina.layers import merging as _merging
 from lamina.layers import pooling as _pooling
+from lamina.layers import rnn as _rnn
 from lamina.layers import spatial as _spatial
+from lamina.layers import text_preprocessing as _text_preprocessing
 from lamina.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from lamina.layers.attention import *  # noqa: F403
 from lamina.layers.convolutional import *  # noqa: F403
 from lamina.layers.core import Activation, Dense
+from lamina.layers.core_einsum_dense import EinsumDense
 from lamina.layers.embedding import Embedding, Masking
 from lamina.layers.image_preprocessing import *  # noqa: F403
 from lamina.layers.input_layer import Input, InputLayer
@@ -27,7 +32,9 @@ from lamina.layers.regularization import (
     SpatialDropout3D,
 )
 from lamina.layers.reshaping import Flatten, Reshape
+from lamina.layers.rnn import *  # noqa: F403
 from lamina.layers.spatial import *  # noqa: F403
+from lamina.layers.text_preprocessing import *  # noqa: F403
 from lamina.utils import registry as _registry
 
 __all__ = [
@@ -65,6 +72,9 @@ __all__ = [
 # The layer families that are packages or modules of their own export their names there.
 __all__ += _convolutional.__all__ + _pooling.__all__ + _spatial.__all__
 __all__ += _image_preprocessing.__all__ + _merging.__all__
+__all__ += _attention.__all__ + ["EinsumDense"]
+__all__ += _rnn.__all__
+__all__ += _text_preprocessing.__all__
 # Keras's other names for the same classes.
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D  # noqa: F405
 AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D  # noqa: F405

@@ -7,6 +7,8 @@ arguments and checks; ``PReLU`` learns its slopes and ``Softmax`` takes a mask
 
 from __future__ import annotations
 
+import math
+import numbers
 import warnings
 
 from lamina import activations, constraints, initializers, ops, regularizers
@@ -18,7 +20,8 @@ __all__ = ["ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax"]
 def _non_negative(layer: str, name: str, value, allow_none=False):
     if value is None and allow_none:
         return None
-    if value is None or isinstance(value, bool) or float(value) < 0.0:
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or float(value) < 0.0 \
+            or not math.isfinite(float(value)):
         raise ValueError(f"{layer}: `{name}` must be a number >= 0; got {name}={value!r}.")
     return float(value) if not isinstance(value, int) else value
 
@@ -169,6 +172,13 @@ class Softmax(_Activation):
         self.axis = axis
 
     def call(self, inputs, mask=None):
+        rank = len(inputs.shape)
+        for a in self.axis if isinstance(self.axis, (list, tuple)) else (self.axis,):
+            if isinstance(a, bool) or not isinstance(a, numbers.Integral) or not -rank <= a < rank:
+                raise ValueError(
+                    f"Softmax '{self.name}': axis={self.axis!r} does not fit inputs of shape "
+                    f"{tuple(inputs.shape)} (valid axes: {-rank} to {rank - 1}); use axis=-1 "
+                    "for the last axis.")
         if mask is not None:
             mask = ops.convert_to_tensor(mask)
             if mask.ndim > inputs.ndim or any(

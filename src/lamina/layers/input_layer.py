@@ -8,6 +8,26 @@ from lamina.layers.layer import Layer, standardize_dtype
 __all__ = ["Input", "InputLayer"]
 
 
+def _checked_shape(batch_shape, shape) -> tuple:
+    """The batch shape as a tuple of ints and Nones; anything else is named in the error."""
+    from lamina.layers.arguments import integer
+
+    given = shape if shape is not None else batch_shape
+    arg = "shape" if shape is not None else "batch_shape"
+    if isinstance(given, (str, bytes, dict)) or not hasattr(batch_shape, "__iter__"):
+        raise ValueError(f"Input: `{arg}` must be a tuple of integers (None for a size that "
+                         f"varies), e.g. shape=(11,); got {given!r}.")
+    out = []
+    for d in batch_shape:
+        try:
+            out.append(None if d is None else integer("Input", arg, d, minimum=0))
+        except ValueError:
+            raise ValueError(
+                f"Input: `{arg}` must be a tuple of non-negative integers (None for a size that "
+                f"varies), e.g. shape=(11,); got {given!r}.") from None
+    return tuple(out)
+
+
 class InputLayer(Layer):
     """The entry point of a model: holds the input shape and dtype, computes nothing.
 
@@ -45,7 +65,7 @@ class InputLayer(Layer):
             if isinstance(shape, int):
                 shape = (shape,)
             batch_shape = (batch_size,) + tuple(shape)
-        self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
+        self.batch_shape = _checked_shape(batch_shape, shape)
         self.sparse = False
         self.optional = optional
         self.built = True

@@ -99,7 +99,7 @@ class KerasTensor:
 
     def __init__(self, shape, dtype="float32", name=None, history=None):
         self.shape = tuple(None if d is None else int(d) for d in shape)
-        self.dtype = np.dtype(dtype).name
+        self.dtype = "string" if dtype in ("string", "str") else np.dtype(dtype).name
         self.name = name
         self._keras_history = history
         self._call_kwargs = None  # arguments fixed at the layer call that made this tensor

@@ -18,6 +18,7 @@ from lamina.autodiff.tensor import Tensor, Variable
 from lamina.layers.input_spec import KerasTensor, check_input
 from lamina.layers.keras_api import KerasLayerAPI, outermost_call
 from lamina.utils import naming
+from lamina.utils.memory import check_array
 
 __all__ = ["Layer"]
 
@@ -41,6 +42,8 @@ def standardize_dtype(dtype) -> str:
     if isinstance(dtype, dict):  # a Keras DTypePolicy config
         dtype = dtype.get("config", {}).get("name", config.floatx())
     name = getattr(dtype, "name", dtype)
+    if name in ("string", "str"):  # Keras's text inputs (NumPy str arrays; see layers.text_preprocessing)
+        return "string"
     if name in ("mixed_float16", "mixed_bfloat16"):
         raise ValueError(
             f"dtype={name!r}: mixed precision is not supported by lamina (NumPy has no fast "
@@ -294,6 +297,8 @@ class Layer(KerasLayerAPI):
             initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
         init = initializers.get(initializer)
         name = name or f"variable_{len(self._trainable_variables) + len(self._non_trainable_variables)}"
+        check_array(shape, dtype, f"The weight '{name}' of {type(self).__name__} '{self.name}'",
+                    "Check the layer's size arguments (units, filters, input_dim, ...).")
         variable = Variable(
             init(shape, dtype=dtype), dtype=dtype, trainable=trainable and self.trainable,
             name=name, constraint=constraints.get(constraint),

@@ -9,6 +9,7 @@ after the batch axis.
 from __future__ import annotations
 
 from lamina import ops
+from lamina.layers.arguments import integer, integers
 from lamina.layers.layer import Layer
 
 __all__ = ["Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",
@@ -24,6 +25,16 @@ class _Merge(Layer):
 
     min_inputs = 1
     max_inputs = None
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras's rule: the logical and of the masks the inputs carry (``None`` if none)."""
+        masks = [ops.expand_dims(m, 0) for m in mask if m is not None] \
+            if isinstance(mask, (list, tuple)) else []
+        return ops.all(ops.concatenate(masks, axis=0), axis=0) if masks else None
 
     def _check_inputs(self, shapes):
         name = f"{type(self).__name__} '{self.name}'"
@@ -158,7 +169,7 @@ class Concatenate(Layer):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
-        self.axis = int(axis)
+        self.axis = integer("Concatenate", "axis", axis)
 
     def _output(self, shapes):
         name = f"Concatenate '{self.name}'"
@@ -213,15 +224,17 @@ class Dot(Layer):
         super().__init__(**kwargs)
         if isinstance(axes, int):
             axes = (axes, axes)
-        axes = tuple(int(a) for a in axes)
+        axes = integers("Dot", "axes", axes)
         if len(axes) != 2:
             raise ValueError(f"Dot: `axes` must be an int or two ints; got {axes!r}.")
         self.axes = axes
         self.normalize = bool(normalize)
 
     def _axes(self, shapes):
-        if len(shapes) != 2:
-            raise ValueError(f"Dot '{self.name}' takes exactly two inputs; got {len(shapes)}.")
+        if not isinstance(shapes, (list, tuple)) or len(shapes) != 2 or \
+                not all(isinstance(s, (list, tuple)) for s in shapes):
+            raise ValueError(f"Dot '{self.name}' takes a list of exactly two inputs; got "
+                             f"input shape(s) {shapes}.")
         a, b = shapes
         if len(a) not in (2, 3) or len(b) not in (2, 3):
             raise ValueError(f"Dot '{self.name}' supports inputs of rank 2 or 3 in lamina; got "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from lamina import ops
+from lamina.layers.arguments import integers
 from lamina.layers.layer import Layer
 
 __all__ = ["Flatten", "Reshape"]
@@ -55,7 +56,7 @@ class Reshape(Layer):
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
-        self.target_shape = tuple(int(d) for d in target_shape)
+        self.target_shape = integers("Reshape", "target_shape", target_shape, minimum=-1)
         if sum(d == -1 for d in self.target_shape) > 1:
             raise ValueError(
                 "The 'target_shape' argument of Reshape may contain -1 at most once. "

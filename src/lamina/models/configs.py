@@ -95,6 +95,9 @@ def functional_config(model) -> dict:
         for layer_inputs, call_kwargs in nodes.get(id(layer), []):
             if isinstance(layer_inputs, dict):
                 args = [{k: ref(t) for k, t in layer_inputs.items()}]
+            elif isinstance(layer_inputs, (list, tuple)) and \
+                    getattr(layer, "_inputs_as_arguments", False):
+                args = [ref(t) for t in layer_inputs]  # layer(query, value): one arg each
             elif isinstance(layer_inputs, (list, tuple)):
                 args = [[ref(t) for t in layer_inputs]]
             else:
@@ -137,7 +140,7 @@ def functional_from_config(cls, config, custom_objects=None):
             if isinstance(layer, InputLayer):
                 outputs[(name, 0)] = [layer.output]
             for node_index, node in enumerate(entry.get("inbound_nodes") or []):
-                pending.append((name, node_index, node))
+                pending.append((name, node_index, _positional(layer, node)))
         while pending:
             progress, waiting = False, []
             for name, node_index, node in pending:
@@ -173,6 +176,21 @@ def functional_from_config(cls, config, custom_objects=None):
             outs = outs[0] if isinstance(outs, list) and len(outs) == 1 else outs
         return cls(inputs=inputs, outputs=outs, name=config.get("name"),
                    trainable=config.get("trainable", True))
+
+
+def _positional(layer, node):
+    """A call Keras recorded with tensors as keywords (``mha(query=a, value=b, key=c)``) as
+    positional inputs, for layers whose inputs are call arguments (``_inputs_as_arguments``)."""
+    names = getattr(layer, "_inputs_as_arguments", None)
+    if not isinstance(names, tuple) or not isinstance(node, dict) or \
+            not any(k in names for k in node.get("kwargs") or {}):
+        return node
+    args, kwargs = list(node.get("args", [])), dict(node["kwargs"])
+    for n in names[len(args):]:
+        if n not in kwargs:
+            break
+        args.append(kwargs.pop(n))
+    return {"args": args, "kwargs": kwargs}
 
 
 def _is_tensor_ref(value) -> bool:
@@ -231,12 +249,14 @@ def _node_inputs(node):
 
 
 def _node_kwargs(node) -> dict:
-    """The fixed arguments of a saved layer call (``training``; never tensors or masks)."""
+    """The fixed arguments of a saved layer call (``training``, ``use_causal_mask``,
+    ``return_attention_scores``, ...: plain values; never tensors or masks)."""
     if not isinstance(node, dict):
         return {}
     kwargs = node.get("kwargs") or {}
     return {k: v for k, v in kwargs.items()
-            if k == "training" and isinstance(v, bool)}
+            if k == "training" and isinstance(v, bool) or k not in ("training", "mask")
+            and isinstance(v, (bool, int, float, str))}
 
 
 def _resolve_tensors(args, outputs):

@@ -13,7 +13,7 @@ from lamina import tree
 from lamina.autodiff.tensor import Tensor
 from lamina.layers.input_spec import KerasTensor
 from lamina.layers.keras_api import outermost_call
-from lamina.models.model import Model
+from lamina.models.model import Model, input_rank_error
 
 __all__ = ["Functional"]
 
@@ -46,6 +46,7 @@ class Functional(Model):
     """
 
     _functional = True
+    _strict_input_rank = True
     _keras_saved_as = "keras.src.models.functional"  # the module Keras files name for it
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
@@ -225,6 +226,10 @@ class Functional(Model):
                 arr = arr.astype(kt.dtype)
             if arr.ndim == len(kt.shape) - 1 and kt.shape[-1] == 1:
                 arr = arr.reshape(arr.shape + (1,))
+            elif arr.ndim == len(kt.shape) + 1 and arr.shape[-1] == 1:
+                arr = arr.reshape(arr.shape[:-1])
+            elif arr.ndim != len(kt.shape):
+                raise input_rank_error(self.name, kt.name, kt.shape, arr.shape)
             return Tensor(arr)
         from lamina import ops
 
@@ -232,6 +237,10 @@ class Functional(Model):
             x = ops.cast(x, kt.dtype)
         if x.ndim == len(kt.shape) - 1 and kt.shape[-1] == 1:
             x = ops.expand_dims(x, -1)
+        elif x.ndim == len(kt.shape) + 1 and x.shape[-1] == 1:
+            x = ops.squeeze(x, -1)
+        elif x.ndim != len(kt.shape):
+            raise input_rank_error(self.name, kt.name, kt.shape, x.shape)
         return x
 
     def __call__(self, inputs, training=None, mask=None, **kwargs):

@@ -49,6 +49,23 @@ def _with_functional(cls):
     return derived
 
 
+def input_rank_error(model_name, input_name, expected, got) -> ValueError:
+    """The error for data whose rank differs from a model input's (Keras refuses it too)."""
+    expected, got = tuple(expected), tuple(got)
+    hint = ""
+    inner = expected[1:]
+    if inner and all(d is not None for d in inner) and \
+            int(np.prod(got[1:], dtype=np.int64)) == int(np.prod(inner, dtype=np.int64)):
+        hint = f" If each sample holds the same values, reshape it: `x.reshape(-1, {', '.join(map(str, inner))})`."
+    where = f"input '{input_name}' of model '{model_name}'" if input_name != model_name \
+        else f"model '{model_name}'"
+    return ValueError(
+        f"The {where} expects data of shape {expected} ({len(expected)} axes, the batch first), "
+        f"but received shape {got} ({len(got)} ax{'i' if len(got) == 1 else 'e'}s). Only a trailing axis of size 1 may be "
+        f"added or dropped, as in Keras.{hint} Or build the model on an Input of the data's shape."
+    )
+
+
 class Model(Trainer, Layer):
     """A network that can be trained: layers plus ``compile``, ``fit``, ``evaluate``, ``predict``.
 
@@ -72,6 +89,9 @@ class Model(Trainer, Layer):
     """
 
     _keras_model = True  # (lamina.saving sits above the models and asks the object)
+    # Sequential and functional models refuse data whose rank differs from their input's
+    # (beyond one trailing axis of 1), as Keras does; a subclassed model's call decides.
+    _strict_input_rank = False
 
     def __new__(cls, *args, **kwargs):
         if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
@@ -127,6 +147,10 @@ class Model(Trainer, Layer):
                 x = ops.expand_dims(x, -1)
             elif x.ndim == len(expected) + 1 and x.shape[-1] == 1:
                 x = ops.squeeze(x, -1)
+            elif x.ndim != len(expected) and self._strict_input_rank:
+                if x.ndim < len(expected):
+                    self._check_input_data(x)
+                raise input_rank_error(self.name, self.name, expected, x.shape)
         return x
 
     def _adapt_array(self, arr):
@@ -140,6 +164,10 @@ class Model(Trainer, Layer):
                 arr = arr.reshape(arr.shape + (1,))
             elif arr.ndim == len(expected) + 1 and arr.shape[-1] == 1:
                 arr = arr.reshape(arr.shape[:-1])
+            elif arr.ndim != len(expected) and self._strict_input_rank:
+                if arr.ndim < len(expected):
+                    self._check_input_data(arr)  # the first layer's explanation, if it has one
+                raise input_rank_error(self.name, self.name, expected, arr.shape)
         return arr
 
     def _input_batch_shape(self):
@@ -185,6 +213,20 @@ class Model(Trainer, Layer):
         from lamina.saving.keras_file import load_weights
 
         load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None,
+               **kwargs):
+        """Export the model for inference; lamina writes ``format="onnx"`` (``onnx`` package).
+
+        The ONNX file (opset 18 unless ``opset_version=``; dynamic batch) runs in
+        onnxruntime: ``onnxruntime.InferenceSession(path).run(None, {name: x})``. Keras's
+        other formats (``"tf_saved_model"``, its default, ``"litert"``, ``"openvino"``,
+        ``"torch"``) need TensorFlow, OpenVINO or PyTorch and raise a clear error.
+        """
+        from lamina.export import export_model
+
+        export_model(self, filepath, format=format, verbose=verbose,
+                     input_signature=input_signature, **kwargs)
 
     def get_compile_config(self):
         """The arguments ``compile`` was given, in Keras's format (None if not compiled)."""

@@ -31,6 +31,7 @@ class Sequential(Model):
     """
 
     _sequential = True
+    _strict_input_rank = True
     _keras_saved_as = "keras"  # the module Keras files name for it
 
     def __init__(self, layers=None, trainable: bool = True, name: str | None = None, **kwargs):

@@ -211,6 +211,24 @@ def tensordot(x1, x2, axes=2) -> Tensor:
     return reshape(out, [s1[a] for a in free1] + [s2[a] for a in free2])
 
 
+def einsum(subscripts, *operands, **kwargs) -> Tensor:
+    """Einstein summation, as ``numpy.einsum``: ``"ij,jk->ik"`` is a matrix product.
+
+    Explicit (``"bij,bjk->bik"``) and implicit (``"ij,jk"``) outputs, ``...`` for
+    broadcast axes and a label repeated in one operand (``"ii->i"``, a diagonal) are
+    accepted; a (batched) matrix product runs as one BLAS call. Gradients flow to every
+    operand. (Keras's backend keyword arguments, such as ``optimize``, are ignored.)
+
+    Example:
+        >>> from lamina import ops
+        >>> ops.einsum("ij,jk->ik", ops.ones((2, 3)), ops.ones((3, 4))).shape
+        (2, 4)
+    """
+    if not operands:
+        raise ValueError(f"einsum: no operands given for the subscripts {subscripts!r}.")
+    return apply(P.EINSUM, operands, subscripts=subscripts)
+
+
 def outer(x1, x2) -> Tensor:
     """Outer product of two flattened vectors."""
     return multiply(reshape(x1, (-1, 1)), reshape(x2, (1, -1)))

@@ -105,8 +105,8 @@ def _relu_vjp(g, out, n):
     # out >= 0, so sign(out) is the 0/1 mask of x > 0 (relu'(0) = 0): a float multiply is
     # much cheaper than one by a boolean array (which NumPy casts through a buffer).
     mask = np.sign(out)
-    if mask.dtype == g.dtype and mask.shape == g.shape:
-        return (np.multiply(g, mask, out=mask),)
+    if type(mask) is np.ndarray and mask.dtype == g.dtype and mask.shape == g.shape:
+        return (np.multiply(g, mask, out=mask),)  # (a 0-d input gives a NumPy scalar)
     return (g * mask,)
 
 

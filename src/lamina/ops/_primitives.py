@@ -11,14 +11,18 @@ table too: a traced step records every operation that reads values.
 The definitions live in ``_prim_math.py`` (elementwise, reductions, softmax)
 ``_prim_array.py`` (shapes, indexing, linear algebra, fused ops) and
 ``_prim_nn.py`` (fused batch normalization), ``_prim_image.py`` (resize, affine
-resampling, crops at traced offsets); this module is the one place to import them from.
+resampling, crops at traced offsets), ``_prim_rnn.py`` (a fused recurrent sequence),
+``_prim_einsum.py`` (einsum, as BLAS products where it can); this module is the one place
+to import them from.
 """
 
 from lamina.ops._prim_array import *  # noqa: F403
 from lamina.ops._prim_array import _along_axis_index  # noqa: F401
 from lamina.ops._prim_conv import *  # noqa: F403
+from lamina.ops._prim_einsum import *  # noqa: F403
 from lamina.ops._prim_image import *  # noqa: F403
 from lamina.ops._prim_math import *  # noqa: F403
 from lamina.ops._prim_math import _sigmoid  # noqa: F401
 from lamina.ops._prim_nn import *  # noqa: F403
+from lamina.ops._prim_rnn import *  # noqa: F403
 from lamina.ops._table import PRIMITIVES  # noqa: F401

@@ -17,6 +17,18 @@ __all__ = ["ApplyMixin"]
 
 
 
+def _reduced(reduce, grads):
+    """``grads`` after ``reduce`` (an Allreduce over replicas) of one flat copy of them."""
+    dtype = np.result_type(*grads)
+    flat = np.concatenate([np.asarray(g, dtype).reshape(-1) for g in grads])
+    reduce(flat)
+    out, offset = [], 0
+    for g in grads:
+        out.append(flat[offset:offset + g.size].reshape(g.shape).astype(g.dtype, copy=False))
+        offset += g.size
+    return out
+
+
 class ApplyMixin:
     """Part of ``Optimizer`` (see ``optimizer.py``)."""
 
@@ -240,6 +252,9 @@ class ApplyMixin:
         def update(g):
             if self._flat_segment is not seg or self.__dict__.get("_config_version", 0) != version:
                 return apply_flat(g)  # re-bound, or an option changed: the general path
+            reduce = self.__dict__.get("_gradient_reducer")
+            if reduce is not None:  # the replicas' Allreduce (lamina.distribute), in place
+                reduce(g)
             lr = lr_value()
             if lr.dtype != dtype:
                 lr = dtype.type(lr)
@@ -269,6 +284,9 @@ class ApplyMixin:
         """One optimizer step over ``segs`` (see the module docstring for the order)."""
         steps = self.gradient_accumulation_steps
         it = self._iterations.value.item()
+        reduce = self.__dict__.get("_gradient_reducer")
+        if reduce is not None:  # the replicas' Allreduce (lamina.distribute), on a copy
+            grads = _reduced(reduce, grads)
         if self.loss_scale_factor is not None:
             grads = [
                 np.divide(g, s.dtype.type(self.loss_scale_factor), out=self._grad_buffer(s))

@@ -1,4 +1,6 @@
-"""Reading Keras 2 (tf.keras) ``.h5`` files: whole models and weights (read-only).
+"""Reading legacy ``.h5`` files (tf.keras / Keras 2, and Keras 3's ``model.save("m.h5")``).
+
+``h5_legacy_write.py`` writes the Keras 3 variant of the format.
 
 A tf.keras ``model.save("m.h5")`` file keeps the model's config as JSON in the
 root attribute ``model_config``, the compile settings in ``training_config``
@@ -134,7 +136,8 @@ def load_model_from_h5(path, custom_objects=None, compile=True, safe_mode=True):
     try:
         h5file = h5py.File(path, "r")
     except OSError as e:
-        raise ValueError(f"{path!r} is not an HDF5 file ({e}).") from None
+        raise ValueError(f"{path!r} is not an HDF5 file, or it is damaged (truncated or "
+                         f"corrupted). Details: {e}") from None
     with h5file:
         raw = h5file.attrs.get("model_config")
         if raw is None:
@@ -190,7 +193,8 @@ def _compile_legacy(model, training, custom_objects, safe_mode):
     finally:
         de._CONTEXT.reset(token)
     warnings.warn(
-        "Loaded a Keras 2 '.h5' model: it is compiled with its saved settings, but its "
-        "optimizer starts fresh (Keras 2's optimizer state is not restored).",
+        "Loaded a legacy '.h5' model: it is compiled with its saved settings, but its "
+        "optimizer starts fresh (as in Keras 3, an .h5 file's optimizer state is not "
+        "restored; save as '.keras' to resume training exactly).",
         stacklevel=3,
     )

@@ -23,6 +23,7 @@ import os
 import warnings
 import zipfile
 
+from lamina.saving import assets as _assets
 from lamina.saving import deserialization as de
 from lamina.saving import safety
 from lamina.saving import serialization as ser
@@ -81,6 +82,10 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     """
     import json
 
+    if isinstance(filepath, (str, os.PathLike)) and os.fspath(filepath).endswith((".h5", ".hdf5")):
+        from lamina.saving.h5_legacy_write import save_model_to_h5  # Keras 3's legacy .h5
+
+        return save_model_to_h5(model, filepath, overwrite, **kwargs)
     kwargs.pop("include_optimizer", None)
     kwargs.pop("save_format", None)
     if kwargs:
@@ -96,24 +101,20 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
         )
     config = json.dumps(model_to_json_config(model))
     weights = weights_bytes(model)
+    asset_files = _assets.asset_entries(model)  # (a lookup layer's vocabulary.txt)
 
     def write(f):
         with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
             zf.writestr(_METADATA, _metadata_json())
             zf.writestr(_CONFIG, config)
             zf.writestr(_WEIGHTS, weights)
+            for name, data in asset_files.items():
+                zf.writestr(name, data)
 
     if hasattr(filepath, "write"):
         write(filepath)
         return
     path = os.fspath(filepath)
-    if path.endswith((".h5", ".hdf5")):
-        raise ValueError(
-            f"Cannot save to {path!r}: '.h5' is Keras 2's legacy format, which lamina reads but "
-            "does not write. Save in the Keras 3 format instead: "
-            f"model.save({_with_suffix(path, '.keras')!r}) (or model.save_weights("
-            f"{_with_suffix(path, '.weights.h5')!r}) for the weights only)."
-        )
     if not path.endswith(".keras"):
         raise ValueError(
             f"Invalid filepath {path!r}: a saved model's name must end in '.keras', e.g. "
@@ -165,8 +166,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         2
     """
     if hasattr(filepath, "read"):
-        return _load_keras_zip(filepath, custom_objects, compile, safe_mode)
+        with safety.reading(filepath):
+            return _load_keras_zip(filepath, custom_objects, compile, safe_mode)
     path = os.fspath(filepath)
+    safety.require_regular_file(path)
     if os.path.isdir(path):
         raise ValueError(
             f"{path!r} is a folder. lamina loads '.keras' files (Keras 3) and '.h5' files "
@@ -178,22 +181,27 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     if path.endswith((".h5", ".hdf5")) and not zipfile.is_zipfile(path):
         from lamina.saving import h5_legacy
 
-        return h5_legacy.load_model_from_h5(path, custom_objects, compile, safe_mode)
+        with safety.reading(path):
+            return h5_legacy.load_model_from_h5(path, custom_objects, compile, safe_mode)
     if not path.endswith(".keras") and not zipfile.is_zipfile(path):
         raise ValueError(
             f"Invalid filepath {path!r}: lamina loads '.keras' (Keras 3) and '.h5' (Keras 2) "
             "model files."
         )
-    with open(path, "rb") as f:
+    with open(path, "rb") as f, safety.reading(path):
         return _load_keras_zip(f, custom_objects, compile, safe_mode)
 
 
 def _load_keras_zip(fileobj, custom_objects, compile, safe_mode):
-    entries = safety.read_zip(
-        fileobj,
-        {_CONFIG: safety.MAX_JSON_BYTES, _METADATA: 2**20, _WEIGHTS: safety.MAX_ENTRY_BYTES},
-        what="model file",
-    )
+    wanted = {_CONFIG: safety.MAX_JSON_BYTES, _METADATA: 2**20, _WEIGHTS: safety.MAX_ENTRY_BYTES}
+    try:  # the layers' asset files (read into memory like the rest, after read_zip's checks)
+        with zipfile.ZipFile(fileobj) as listing:
+            wanted.update({n: safety.MAX_ENTRY_BYTES for n in listing.namelist()
+                           if n.startswith(_assets.ASSETS) and not n.endswith("/")})
+    except zipfile.BadZipFile:
+        pass  # (read_zip explains)
+    fileobj.seek(0)
+    entries = safety.read_zip(fileobj, wanted, what="model file")
     if _CONFIG not in entries:
         raise ValueError(
             "This zip archive has no 'config.json', so it is not a Keras '.keras' model file."
@@ -216,6 +224,7 @@ def _load_keras_zip(fileobj, custom_objects, compile, safe_mode):
         )
     with open_h5_bytes(entries[_WEIGHTS], "model.weights.h5 entry") as h5file:
         load_weights_from_h5(model, h5file, source="model file")
+    _assets.load_assets(model, {n: d for n, d in entries.items() if n.startswith(_assets.ASSETS)})
     return model
 
 
@@ -291,6 +300,12 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     path = os.fspath(filepath)
     if not os.path.exists(path):
         raise FileNotFoundError(f"No weights file at {path!r}.")
+    safety.require_regular_file(path, "weights file")
+    with safety.reading(path, "weights file"):
+        _load_weights_file(model, path, skip_mismatch, by_name)
+
+
+def _load_weights_file(model, path, skip_mismatch, by_name):
     if not getattr(model, "built", False):
         raise ValueError(
             f"Model '{model.name}' is not built yet, so weights cannot be loaded into it. Build "
@@ -307,7 +322,8 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     try:
         h5file = h5py.File(path, "r")
     except OSError as e:
-        raise ValueError(f"{path!r} is not an HDF5 weights file ({e}).") from None
+        raise ValueError(f"{path!r} is not an HDF5 weights file, or it is damaged (truncated "
+                         f"or corrupted). Details: {e}") from None
     with h5file:
         from lamina.saving import h5_legacy
 

@@ -20,23 +20,29 @@ raise them.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
 import os
 import posixpath
 import stat
+import struct
 import zipfile
+import zlib
 
 from lamina.utils.files import atomic_write  # noqa: F401  (saving's writes all go through it)
 
 __all__ = [
+    "DamagedFileError",
     "UnsafeFileError",
     "atomic_write",
     "check_h5_dataset",
     "open_h5_child",
     "parse_json",
     "read_zip",
+    "reading",
+    "require_regular_file",
     "require_h5py",
 ]
 
@@ -56,6 +62,74 @@ H5_MAX_EXPANSION = 1000
 
 class UnsafeFileError(ValueError):
     """A model file was refused because loading it could be unsafe or exhaust memory."""
+
+
+class DamagedFileError(ValueError):
+    """A model file could not be read: truncated, corrupted, or not the format its name says."""
+
+
+_READ_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError, IndexError,
+                AttributeError, OverflowError, EOFError, zlib.error, zipfile.BadZipFile,
+                struct.error, MemoryError, NotImplementedError, RecursionError)
+_NOT_EXPLANATIONS = (KeyError, IndexError, AttributeError, OverflowError, RecursionError,
+                     struct.error, zlib.error)
+_LAMINA_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _explains_itself(e: BaseException) -> bool:
+    """True for lamina's own errors (raised in lamina's code with a message of its own)."""
+    import traceback
+
+    if isinstance(e, UnsafeFileError):
+        return True
+    if isinstance(e, _NOT_EXPLANATIONS):
+        return False
+    if isinstance(e, MemoryError):
+        return type(e).__module__.startswith("lamina.")
+    frames = traceback.extract_tb(e.__traceback__)
+    return bool(frames) and os.path.abspath(frames[-1].filename).startswith(_LAMINA_DIR)
+
+
+@contextlib.contextmanager
+def reading(source, what: str = "model file"):
+    """Turn what zipfile, h5py or NumPy raise on a damaged file into one clear error.
+
+    lamina's own explanations pass through unchanged; anything raised deeper (a CRC
+    mismatch, an HDF5 "address overflow", a raw ``MemoryError``) becomes a
+    ``DamagedFileError`` that names the file, says what to do and keeps the library's
+    words after "Details:".
+    """
+    try:
+        yield
+    except _READ_ERRORS as e:
+        if _explains_itself(e):
+            raise
+        memory = isinstance(e, MemoryError)
+        raise DamagedFileError(
+            f"The {what} {_describe(source)} could not be read: "
+            + ("reading it needed more memory than is available, which a valid file of its "
+               "size never does" if memory else
+               "it is damaged (truncated, corrupted or edited) or is not the format its name "
+               "says")
+            + ". Save the model again or download the file again. Details: "
+            f"{type(e).__name__}: {str(e)[:300]}"
+        ) from None
+
+
+def require_regular_file(path, what: str = "model file") -> None:
+    """Refuse paths that are not regular files (a FIFO would block, a device never ends)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # (the caller's own checks say what is missing)
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else
+                "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
+                "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+        raise UnsafeFileError(
+            f"Refusing to read the {what} {_describe(path)}: it is {kind}, not a regular file "
+            "(reading it could block or never end). Copy the model into a regular file first."
+        )
 
 
 def require_h5py():
@@ -111,7 +185,7 @@ def read_zip(source, wanted, *, what="model file") -> dict:
         UnsafeFileError: for a hostile or malformed archive (the message says why).
     """
     try:
-        archive = zipfile.ZipFile(source, "r")
+        archive = _open_zip(source, what)
     except zipfile.BadZipFile:
         raise ValueError(
             f"The {what} {_describe(source)} is not a zip archive, so it is not a Keras 3 "
@@ -170,8 +244,19 @@ def read_zip(source, wanted, *, what="model file") -> dict:
                     f"Refusing to load the {what} {_describe(source)}: its entry {name!r} is "
                     f"{_size(info.file_size)}, above the limit of {_size(limit)} for it."
                 )
-            out[name] = _bounded_read(archive, info, limit, source, what)
+            with reading(source, what):
+                out[name] = _bounded_read(archive, info, limit, source, what)
         return out
+
+
+def _open_zip(source, what):
+    try:
+        return zipfile.ZipFile(source, "r")
+    except zipfile.BadZipFile:
+        raise
+    except _READ_ERRORS:
+        with reading(source, what):
+            raise
 
 
 def _bounded_read(archive, info, limit, source, what) -> bytes:

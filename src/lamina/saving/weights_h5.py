@@ -332,4 +332,5 @@ def open_h5_bytes(data: bytes, what: str):
     try:
         return h5py.File(io.BytesIO(data), "r")
     except OSError as e:
-        raise ValueError(f"The {what} is not a valid HDF5 file ({e}).") from None
+        raise ValueError(f"The {what} is not a valid HDF5 file, or it is damaged (truncated or "
+                         f"corrupted). Details: {e}") from None

@@ -12,6 +12,8 @@ import warnings
 
 import numpy as np
 
+from lamina.trainers.data_checks import check_target_shape
+
 __all__ = ["check_before_fit", "check_finite"]
 
 _SPARSE = {"sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"}
@@ -50,6 +52,9 @@ def check_finite(arr, name, columns=None) -> None:
     """Raise if ``arr`` holds NaN or infinite values, naming the column and row count."""
     if not isinstance(arr, np.ndarray) or arr.dtype.kind != "f":
         return
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(arr, dtype=np.float64)):  # one pass, no array of flags
+            return
     bad = ~np.isfinite(arr)
     if not bad.any():
         return
@@ -65,16 +70,19 @@ def check_finite(arr, name, columns=None) -> None:
         where = ""
     kind = "NaN" if np.isnan(arr).any() else "infinite values"
     raise ValueError(
-        f"{name} contains {kind}{where} ({rows} row{'s' if rows != 1 else ''}). Training on them "
-        "makes the loss NaN. Fill or drop those rows first (e.g. `df.dropna()` or "
+        f"{name} contains {kind}{where} ({rows} row{'s' if rows != 1 else ''}). Training or "
+        "evaluating on them makes the loss NaN. Fill or drop those rows first (e.g. `df.dropna()` or "
         "`df.fillna(df.mean())`)."
     )
 
 
-def check_before_fit(model, loss, x, y, columns=None) -> None:
-    """Check data, labels, output layer and loss together; raise or warn in plain words."""
+def check_before_fit(model, loss, x, y, columns=None, warn=True) -> None:
+    """Check data, labels, output layer and loss together; raise or warn in plain words.
+
+    ``evaluate`` runs the same checks with ``warn=False`` (the warnings are about training).
+    """
     check_finite(x, "x", columns)
-    if y is None or isinstance(y, list) or loss is None:
+    if y is None or isinstance(y, (list, dict)) or loss is None:
         return
     check_finite(y, "y")
     name = _loss_name(loss)
@@ -86,17 +94,18 @@ def check_before_fit(model, loss, x, y, columns=None) -> None:
         out_units = out_shape[-1] if isinstance(out_shape, tuple) else None
     except Exception:  # noqa: BLE001 - shape checks are advisory
         out_units = units
+        out_shape = None
     units = out_units or units
     y_arr = np.asarray(y)
 
-    if activation == "softmax" and units == 1:
+    if warn and activation == "softmax" and units == 1:
         warnings.warn(
             "The last layer applies softmax to a single unit, so it always outputs 1.0 and "
             "cannot learn. For a yes/no target use Dense(1, activation='sigmoid') with "
             "loss='binary_crossentropy'; for K classes use Dense(K, activation='softmax').",
             stacklevel=3,
         )
-    if activation == "sigmoid" and name in _CATEGORICAL and units and units > 1:
+    if warn and activation == "sigmoid" and name in _CATEGORICAL and units and units > 1:
         warnings.warn(
             f"The last layer uses sigmoid on {units} units with categorical cross-entropy: "
             "sigmoid outputs do not sum to 1 across classes. Use activation='softmax' for "
@@ -121,7 +130,7 @@ def check_before_fit(model, loss, x, y, columns=None) -> None:
             if labels.dtype.kind == "f" and not np.all(np.mod(labels, 1) == 0):
                 raise ValueError(
                     "sparse_categorical_crossentropy expects integer class labels 0..K-1, but y "
-                    f"has non-integer values (e.g. {labels[np.mod(labels, 1) != 0][0]!r}). For a "
+                    f"has non-integer values (e.g. {float(labels[np.mod(labels, 1) != 0][0]):g}). For a "
                     "numeric target use a regression loss such as 'mse' or 'mae'."
                 )
             lo, hi = labels.min(), labels.max()
@@ -159,3 +168,5 @@ def check_before_fit(model, loss, x, y, columns=None) -> None:
                 f"{hi:g}. For several classes use Dense(K, activation='softmax') with "
                 "'sparse_categorical_crossentropy'; for a numeric target use 'mse' or 'mae'."
             )
+    if isinstance(out_shape, tuple):  # the specific explanations above come first
+        check_target_shape(model, name, y_arr, out_shape)

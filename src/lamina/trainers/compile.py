@@ -102,6 +102,10 @@ class CompileMixin:
         self.__dict__["_compiled_predict"] = None
         self.compiled = True
         self.stop_training = False
+        from lamina import distribute
+
+        if distribute.has_strategy():  # compiled in `with strategy.scope():` (lamina.distribute)
+            self.__dict__["_distribute_strategy"] = distribute.get_strategy()
 
     @staticmethod
     def _flatten_metric_arg(metrics, name):

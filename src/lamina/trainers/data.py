@@ -16,6 +16,7 @@ import numpy as np
 from lamina import random as _random
 from lamina import tree
 from lamina.autodiff.tensor import Tensor
+from lamina.trainers import data_checks
 from lamina.utils.packing import pack_x_y_sample_weight, unpack_x_y_sample_weight
 
 __all__ = ["ArrayData", "StreamData", "as_arrays", "check_samples", "make_data", "split_validation", "take", "unpack"]
@@ -45,6 +46,8 @@ def as_arrays(data, name="x"):
     if isinstance(data, Tensor):
         return data.value
     if isinstance(data, np.ndarray):
+        if data.dtype.kind in "SU":
+            raise data_checks.text_error(name, data)
         if data.dtype == object:
             raise TypeError(
                 f"'{name}' is an array of Python objects (dtype object); it must be numeric. "
@@ -71,8 +74,17 @@ def as_arrays(data, name="x"):
     ):
         # A list of arrays is several inputs, as in Keras.
         return [as_arrays(d, name) for d in data]
-    arr = np.asarray(data)
+    try:
+        arr = np.asarray(data)
+    except ValueError:  # NumPy's "inhomogeneous shape": a ragged list of sequences
+        if isinstance(data, (list, tuple)):
+            raise data_checks.ragged_error(name, data) from None
+        raise
+    if arr.dtype.kind in "SU":
+        raise data_checks.text_error(name, arr)
     if arr.dtype == object:
+        if isinstance(data, (list, tuple)) and len({len(d) for d in data if hasattr(d, "__len__")}) > 1:
+            raise data_checks.ragged_error(name, data)
         raise TypeError(
             f"'{name}' could not be turned into a numeric array (rows of different lengths, "
             "or text values). Check the data, then pass `np.asarray(x, dtype='float32')`."
@@ -265,9 +277,13 @@ def as_sample_weight(sample_weight, dtype=None):
     if isinstance(sample_weight, (list, tuple)) and sample_weight and all(
             isinstance(w, np.ndarray) and w.ndim >= 1 for w in sample_weight):
         return [as_sample_weight(w, dtype) for w in sample_weight]  # one per output
-    sw = np.asarray(as_arrays(sample_weight, "sample_weight"), dtype=dtype)
+    sw = as_arrays(sample_weight, "sample_weight")
+    if isinstance(sw, np.ndarray) and sw.dtype.kind not in "fiub":
+        raise TypeError(f"'sample_weight' must hold numbers; got an array of dtype {sw.dtype}.")
+    sw = np.asarray(sw, dtype=dtype)
     if sw.ndim == 2 and sw.shape[1] == 1:
         sw = sw.reshape(-1)
+    data_checks.check_sample_weight(sw)
     return sw
 
 

@@ -16,8 +16,9 @@ import warnings
 
 import numpy as np
 
+from lamina.distribute._fit import fit_hook
 from lamina.trainers import data as data_module
-from lamina.trainers.logs import first, positive_int, pythonify, resolve_verbose
+from lamina.trainers.logs import first, non_negative_int, positive_int, pythonify, resolve_verbose
 
 __all__ = ["FitMixin"]
 
@@ -87,11 +88,26 @@ class FitMixin:
         batch_size = 32 if batch_size is None else positive_int(batch_size, "batch_size", "fit")
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"The 'epochs' argument of fit must be a non-negative integer. Got {epochs!r}.")
+        initial_epoch = non_negative_int(initial_epoch, "initial_epoch", "fit")
+        if steps_per_epoch is not None:
+            steps_per_epoch = positive_int(steps_per_epoch, "steps_per_epoch", "fit")
+        if validation_steps is not None:
+            validation_steps = positive_int(validation_steps, "validation_steps", "fit")
+        if validation_batch_size is not None:
+            validation_batch_size = positive_int(validation_batch_size, "validation_batch_size",
+                                                 "fit")
+        validation_freq = positive_int(validation_freq, "validation_freq", "fit")
+        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)):
+            raise ValueError("The 'validation_split' argument of fit must be a number in [0, 1). "
+                             f"Got {validation_split!r}.")
         if not 0.0 <= float(validation_split) < 1.0:
             raise ValueError(
                 f"The 'validation_split' argument of fit must be in [0, 1). Got {validation_split!r}."
             )
         verbose = resolve_verbose(verbose)
+        dist = fit_hook(self)  # several replicas (lamina.distribute), or None
+        if dist is not None:
+            verbose = dist.verbose(verbose)
         stream = data_module.is_stream(x)
         columns = list(x.columns) if hasattr(x, "columns") else None
 
@@ -122,6 +138,10 @@ class FitMixin:
                 )
             sw = data_module.as_sample_weight(sample_weight, self.dtype)
             data_module.check_samples(xa, ya, sw)
+            if len(first(xa)) == 0:
+                raise ValueError(
+                    f"fit() received no data (0 rows): x has shape {first(xa).shape}. Pass at "
+                    "least one sample.")
             val_arrays = None
             if validation_split:
                 (xa, ya, sw), val_arrays, split_at = data_module.split_validation(
@@ -147,6 +167,7 @@ class FitMixin:
         self._resolve_metrics(getattr(train, "y", None), train.first_batch())
         if not stream:
             checks.check_before_fit(self, self._loss_fn, train.x, train.y, columns)
+            self._check_batch_memory(min(train.batch_size, train.n), "fit()", True)
         step_fn = self.make_train_function()
         val_data = None
         if val_arrays is not None:
@@ -155,12 +176,15 @@ class FitMixin:
                 val_data = data_module.make_data(vx, None, None, validation_batch_size,
                                                  False, validation_steps)
             else:
-                vx = self._prepare_inputs(data_module.as_arrays(vx, "validation x"))
-                vy = self._prepare_targets(data_module.as_arrays(vy, "validation y"))
+                vx = self._prepare_inputs(data_module.as_arrays(vx, "validation_data x"))
+                vy = self._prepare_targets(data_module.as_arrays(vy, "validation_data y"))
+                _check_validation(self, vx, vy)
                 val_data = data_module.ArrayData(vx, vy, data_module.as_sample_weight(vsw),
                                                  batch_size=validation_batch_size or batch_size,
                                                  steps=validation_steps)
 
+        if dist is not None:  # this replica's part of each batch, its callbacks
+            train, val_data, callbacks = dist.prepare(train, val_data, callbacks)
         cbs = callbacks_module.CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
             verbose=verbose, epochs=epochs, steps=train.steps,
@@ -177,6 +201,8 @@ class FitMixin:
         self.stop_training = False
         logs = {}
         cbs.on_train_begin()
+        if dist is not None:  # rank 0's weights (perhaps just restored) on every replica
+            dist.begin(self)
         # A callback (BackupAndRestore) may resume an interrupted run, as in Keras.
         initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
         self._initial_epoch = None
@@ -202,6 +228,8 @@ class FitMixin:
                         "ran out. Pass steps_per_epoch, or use a PyDataset that can be "
                         "iterated once per epoch."
                     )
+                if dist is not None:  # the metrics over every replica's rows
+                    dist.end_epoch(self)
                 logs = self.get_metrics_result()
                 if val_data is not None and (epoch + 1) % int(validation_freq) == 0 and not interrupt.requested:
                     val_logs = self._evaluate_data(val_data, cbs)
@@ -221,6 +249,8 @@ class FitMixin:
                 if self.stop_training:
                     break
         cbs.on_train_end(logs)
+        if dist is not None:
+            dist.end()
         return self.history
 
     def _run_epoch(self, run_batches, train, interrupt, progress):
@@ -269,6 +299,22 @@ class FitMixin:
             )
 
     # -- evaluate ----------------------------------------------------------------------------
+
+
+def _check_validation(model, vx, vy):
+    """The checks of the training data, for ``validation_data``, with messages that say so."""
+    from lamina.trainers import checks
+
+    try:
+        if hasattr(model, "_check_input_data") and isinstance(vx, np.ndarray):
+            model._check_input_data(vx)
+        data_module.check_samples(vx, vy)
+        checks.check_before_fit(model, model._loss_fn, vx, vy, warn=False)
+    except ValueError as e:
+        shapes = f"x_val {getattr(vx, 'shape', type(vx).__name__)}"
+        if vy is not None:
+            shapes += f", y_val {getattr(vy, 'shape', type(vy).__name__)}"
+        raise ValueError(f"validation_data ({shapes}) does not fit the model: {e}") from None
 
 
 def _unpack_validation(validation_data):

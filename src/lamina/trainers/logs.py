@@ -20,10 +20,25 @@ def to_numpy(out):
     return np.asarray(out)
 
 
+def _plain(value):
+    """``value`` for a message: NumPy scalars as the Python numbers they hold."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def positive_int(value, name, fn):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(
-            f"The '{name}' argument of {fn} must be a positive integer. Got {value!r} instead."
+            f"The '{name}' argument of {fn} must be a positive integer. Got {_plain(value)!r} "
+            "instead."
+        )
+    return int(value)
+
+
+def non_negative_int(value, name, fn):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(
+            f"The '{name}' argument of {fn} must be a non-negative integer. Got "
+            f"{_plain(value)!r} instead."
         )
     return int(value)
 

@@ -134,6 +134,12 @@ class Trainer(FitMixin, CompileMixin, KerasTrainerAPI):
         except Exception:  # noqa: BLE001 - unbuilt or custom models
             return None
 
+    def _check_batch_memory(self, rows, what, training):
+        """Refuse a batch too large for memory before the first step allocates it."""
+        from lamina.trainers.data_checks import check_batch_memory
+
+        check_batch_memory(self, rows, what, training)
+
     def _ensure_built(self, first_batch):
         if not self.built:
             x = first_batch
@@ -162,6 +168,9 @@ class Trainer(FitMixin, CompileMixin, KerasTrainerAPI):
             result = test_step(batch)
             if batch_hooks:
                 callbacks.on_test_batch_end(step, self._batch_logs(result))
+        sync = self.__dict__.get("_distribute_sync")
+        if sync is not None:  # fit's validation, split over the replicas (lamina.distribute)
+            sync.sum_metrics(self)
         logs = self.get_metrics_result()
         if callbacks is not None:
             callbacks.on_test_end(logs)
@@ -180,17 +189,32 @@ class Trainer(FitMixin, CompileMixin, KerasTrainerAPI):
         self._assert_compiled("evaluate")
         given = batch_size
         batch_size = 32 if batch_size is None else positive_int(batch_size, "batch_size", "evaluate")
+        if steps is not None:
+            steps = positive_int(steps, "steps", "evaluate")
         verbose = resolve_verbose(verbose)
         data = data_module.make_data(x, y, sample_weight,
                                      given if data_module.is_stream(x) else batch_size, False,
                                      steps)
-        if isinstance(data, data_module.ArrayData):
+        arrays = isinstance(data, data_module.ArrayData)
+        if arrays:
+            if data.n == 0:
+                raise ValueError(
+                    "evaluate() received no data (0 rows): x has shape "
+                    f"{getattr(first(data.x), 'shape', None)}. Pass at least one sample.")
             data.x = self._prepare_inputs(data.x)
             data.y = self._prepare_targets(data.y)
             if data.y is None and type(self).test_step is Trainer.test_step and \
                     self._loss_fn is not None:
                 raise ValueError("evaluate() needs labels: pass y=... as well as x.")
         self._ensure_built(data.first_batch())
+        if arrays:
+            from lamina.trainers import checks
+
+            data.x = self._prepare_inputs(data.x)  # now that the input shape is known
+            if hasattr(self, "_check_input_data"):
+                self._check_input_data(data.x)
+            self._check_batch_memory(min(data.batch_size, data.n), "evaluate()", False)
+            checks.check_before_fit(self, self._loss_fn, data.x, data.y, warn=False)
         self._resolve_metrics(getattr(data, "y", None), data.first_batch())
         cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                             verbose=verbose, epochs=1, steps=data.steps)
@@ -206,6 +230,8 @@ class Trainer(FitMixin, CompileMixin, KerasTrainerAPI):
         """
         given = batch_size
         batch_size = 32 if batch_size is None else positive_int(batch_size, "batch_size", "predict")
+        if steps is not None:
+            steps = positive_int(steps, "steps", "predict")
         if data_module.is_stream(x):
             data = data_module.make_data(x, None, None, given, False, steps)
             batches = (data_module.pack(data_module.unpack(b)[0]) for b in data.batches())
@@ -214,6 +240,8 @@ class Trainer(FitMixin, CompileMixin, KerasTrainerAPI):
             n = len(first(arr))
             if n == 0:
                 raise ValueError("predict() received no data (0 rows).")
+            if self.built:
+                self._check_batch_memory(min(batch_size, n), "predict()", False)
             count = -(-n // batch_size) if steps is None else min(int(steps), -(-n // batch_size))
             batches = (data_module.pack(data_module.take(arr, slice(i * batch_size,
                                                                     (i + 1) * batch_size)))
@@ -260,11 +288,24 @@ class Trainer(FitMixin, CompileMixin, KerasTrainerAPI):
         self._ensure_built(xa)
         if hasattr(self, "_check_input_data"):
             self._check_input_data(xa)  # the first layer's explanation, not a NumPy error
+        self._check_batch_once(xa, ya)
         self._resolve_metrics(ya, xa)
         self.reset_metrics()
         result = self.make_train_function()(data_module.pack(xa, ya, sw))
         logs = result if isinstance(result, dict) else self.get_metrics_result()
         return logs_out(logs, self, return_dict)
+
+    def _check_batch_once(self, x, y):
+        """The labels' checks of ``fit`` for one batch, once per signature of shapes."""
+        if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
+            return
+        key = (x.shape[1:], y.shape[1:], id(self._loss_fn))
+        if self.__dict__.get("_batch_checked") == key:
+            return
+        from lamina.trainers import checks
+
+        checks.check_before_fit(self, self._loss_fn, x, y, warn=False)
+        self.__dict__["_batch_checked"] = key
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss (and metrics) of one batch, without training."""
@@ -274,6 +315,7 @@ class Trainer(FitMixin, CompileMixin, KerasTrainerAPI):
         self._ensure_built(xa)
         if hasattr(self, "_check_input_data"):
             self._check_input_data(xa)
+        self._check_batch_once(xa, ya)
         self._resolve_metrics(ya, xa)
         self.reset_metrics()
         self.test_step(data_module.pack(xa, ya, data_module.as_sample_weight(sample_weight)))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-__all__ = ["Progbar", "PyDataset", "array_to_img", "clear_session", "image_dataset_from_directory",
-           "img_to_array", "load_img", "normalize", "pack_x_y_sample_weight", "plot_function",
-           "plot_history", "plot_model", "save_img", "set_random_seed", "to_categorical",
+__all__ = ["Progbar", "PyDataset", "array_to_img", "clear_session", "get_file",
+           "image_dataset_from_directory",
+           "img_to_array", "load_img", "normalize", "pack_x_y_sample_weight", "pad_sequences",
+           "plot_function",
+           "plot_history", "plot_model", "save_img", "set_random_seed",
+           "text_dataset_from_directory", "timeseries_dataset_from_array", "to_categorical",
            "unpack_x_y_sample_weight"]
 
 _LAZY = {
@@ -26,6 +29,10 @@ _LAZY = {
     "array_to_img": "lamina.utils.image_utils",
     "save_img": "lamina.utils.image_utils",
     "image_dataset_from_directory": "lamina.data.image_dataset",
+    "get_file": "lamina.utils.file_cache",
+    "pad_sequences": "lamina.utils.sequences",
+    "text_dataset_from_directory": "lamina.data.text_dataset",
+    "timeseries_dataset_from_array": "lamina.data.timeseries",
 }
 
 

@@ -19,9 +19,11 @@ def standardize_tuple(layer_name: str, name: str, value, n: int, allow_zero=Fals
     if isinstance(value, int) and not isinstance(value, bool):
         values = (value,) * n
     else:
+        from lamina.layers.arguments import integers
+
         try:
-            values = tuple(int(v) for v in value)
-        except TypeError:
+            values = integers(layer_name, name, value)
+        except ValueError:
             raise ValueError(f"{layer_name}: `{name}` must be an int or {n} ints; got "
                              f"{value!r}.") from None
     if len(values) != n:
