@@ -160,3 +160,18 @@ def test_wrong_channel_count_after_building():
 def test_bad_arguments_name_the_argument(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+CONV_T_CASES = [(4, 2, 0), (4, 2, 1), (3, 2, 0), (3, 2, 1), (5, 3, 2), (2, 2, 0), (1, 2, 1)]
+
+
+@pytest.mark.parametrize("i", range(len(CONV_T_CASES)))
+def test_same_transposed_conv_with_output_padding_matches_keras(i):
+    # Keras 3.15.1 on PyTorch (TensorFlow refuses some of these output sizes).
+    ref = np.load(os.path.join(os.path.dirname(__file__), "..", "fixtures", "keras",
+                               "conv_transpose_output_padding.npz"))
+    k, s, op = CONV_T_CASES[i]
+    layer = layers.Conv2DTranspose(2, k, strides=s, padding="same", output_padding=op)
+    layer.build(ref["x"].shape)
+    layer.set_weights([ref[f"kernel{i}"], np.zeros(2, "float32")])
+    np.testing.assert_allclose(np.asarray(layer(ref["x"])), ref[f"out{i}"], atol=2e-6)

@@ -169,10 +169,22 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
         transposed_size(n, k, s, mode, None if output_padding is None else output_padding[i], d)
         for i, (n, k, s, d) in enumerate(zip(x.shape[1:-1], window, strides, dilation)))
     pads = _explicit(mode, out, window, strides, dilation)
+    if mode == "same" and output_padding is not None:  # Keras's padding for a given output size
+        pads = tuple(_same_transpose_pads(n, o, k, s, d, p) for n, o, k, s, d, p in
+                     zip(x.shape[1:-1], out, window, strides, dilation, output_padding))
     x_shape = (x.shape[0], *out, kernel.shape[-2])
     y = apply(P.CONV_INPUT_GRADIENT, (x, kernel), x_shape=x_shape, strides=strides,
               padding=pads, dilation=dilation)
     return _from_last(y, fmt)
+
+
+def _same_transpose_pads(size, out, window, stride, dilation, output_padding):
+    """The forward convolution's (lo, hi) padding whose input gradient is a "same" transposed
+    convolution with an explicit ``output_padding`` (the padding Keras derives for it)."""
+    span = (window - 1) * dilation + 1
+    pad_len = span + span % 2 - 2 + output_padding
+    lo = span - 1 - min(pad_len // 2 + pad_len % 2, span - 1)
+    return lo, max(0, (size - 1) * stride + span - out - lo)
 
 
 def _tuple_nonneg(name, value, n):
