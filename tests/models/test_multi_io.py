@@ -136,3 +136,15 @@ def test_summary_of_a_branched_model_says_what_each_layer_reads():
     chain = []
     lamina.Sequential([lamina.Input((3,)), layers.Dense(2)]).summary(print_fn=chain.append)
     assert "Connected to" not in "\n".join(chain)
+
+
+def test_a_model_using_some_outputs_of_a_call_pairs_each_with_its_value():
+    x = lamina.Input((5, 3))
+    out, h, c = layers.LSTM(4, return_state=True)(x)
+    full = lamina.Model(x, [out, h, c])
+    data = np.random.default_rng(0).standard_normal((2, 5, 3)).astype("float32")
+    ref = full.predict(data, verbose=0)
+    got = lamina.Model(x, [out, c]).predict(data, verbose=0)
+    np.testing.assert_array_equal(got[1], ref[2])
+    np.testing.assert_array_equal(lamina.Model(x, c).predict(data, verbose=0), ref[2])
+    assert not np.allclose(ref[1], ref[2])

@@ -103,6 +103,7 @@ class KerasTensor:
         self.name = name
         self._keras_history = history
         self._call_kwargs = None  # arguments fixed at the layer call that made this tensor
+        self._call_outputs = None  # all outputs of that call, in order (set by add_node)
 
     @property
     def ndim(self) -> int:
@@ -187,4 +188,11 @@ def add_node(layer, inputs, outputs):
     """Note one symbolic call of ``layer`` (what ``layer.input`` / ``layer.output`` report)."""
     node = (inputs, outputs)
     layer.__dict__.setdefault("_inbound_nodes", []).append(node)
+    # Every output of the call, in the call's order: a model that uses only some of them
+    # (``out, h, c = LSTM(..., return_state=True)(x)``; ``Model(x, [out, c])``) still pairs
+    # each with the right value.
+    if isinstance(outputs, (list, tuple)) and len(outputs) > 1:
+        for t in outputs:
+            if isinstance(t, KerasTensor):
+                t._call_outputs = list(outputs)
     return node

@@ -122,6 +122,10 @@ class Functional(Model):
                 continue
             done.add(key)
             siblings = [o for lay, li, o in order if lay is layer and li is layer_inputs]
+            every = getattr(siblings[0], "_call_outputs", None)
+            if every is not None and all(
+                    any(o is e for e in every) for o in siblings):
+                siblings = list(every)  # zipped with the call's flat results, in order
             steps.append((layer, layer_inputs, siblings))
         # Depth: outputs are 0, a tensor read by a call of depth d is at least d + 1.
         depth: dict = {}
