@@ -66,3 +66,20 @@ def test_keras_preprocessing_text_under_compat():
         assert Tokenizer is T.Tokenizer
     finally:
         compat.uninstall()
+
+
+def test_keras_preprocessing_sequence_and_dataset_loaders_under_compat():
+    from lamina import compat
+    from lamina.utils.sequences import pad_sequences
+
+    compat.install()
+    try:
+        from tensorflow import keras
+
+        assert keras.preprocessing.sequence.pad_sequences is pad_sequences
+        assert keras.preprocessing.sequence.pad_sequences([[1], [1, 2]]).tolist() == [[0, 1],
+                                                                                   [1, 2]]
+        assert callable(keras.preprocessing.text_dataset_from_directory)
+        assert callable(keras.preprocessing.timeseries_dataset_from_array)
+    finally:
+        compat.uninstall()

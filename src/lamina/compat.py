@@ -133,6 +133,14 @@ def _image_modules():
     text = _StandIn("keras.preprocessing.text", "lamina stand-in for keras.preprocessing.text",
                     "Keras", importlib.import_module("lamina.utils.text_tokenizer"))
     pre.text = mods["keras.preprocessing.text"] = text
+    sequence = _StandIn("keras.preprocessing.sequence",
+                        "lamina stand-in for keras.preprocessing.sequence", "Keras")
+    sequence.pad_sequences = importlib.import_module("lamina.utils.sequences").pad_sequences
+    pre.sequence = mods["keras.preprocessing.sequence"] = sequence
+    pre.text_dataset_from_directory = importlib.import_module(
+        "lamina.data.text_dataset").text_dataset_from_directory
+    pre.timeseries_dataset_from_array = importlib.import_module(
+        "lamina.data.timeseries").timeseries_dataset_from_array
     for name in ("mnist", "fashion_mnist", "cifar10", "cifar100", "imdb", "reuters",
                  "boston_housing", "california_housing"):
         mods[f"keras.datasets.{name}"] = importlib.import_module(f"lamina.datasets.{name}")
