@@ -28,9 +28,12 @@ import importlib
 import sys
 import types
 
+import numpy as np
+
 __all__ = ["install", "uninstall", "installed"]
 
 _INSTALLED: dict = {}
+_PATCHED: dict = {}
 
 
 # Where a TensorFlow-only API has a lamina way of doing the same thing, the error says so.
@@ -303,10 +306,34 @@ def _tf_function(func=None, **kwargs):
     return engine.function(func)
 
 
+class _EagerArray(np.ndarray):
+    """What iterating a ``tf.data.Dataset`` gives under ``lamina run``: a NumPy array that
+    also answers TensorFlow's ``.numpy()`` (scripts print ``batch.numpy()[0]``)."""
+
+    def numpy(self):
+        return np.asarray(self)
+
+
+def _eager(element):
+    from lamina import tree
+
+    return tree.map_structure(lambda leaf: np.asarray(leaf).view(_EagerArray)
+                              if isinstance(leaf, (np.ndarray, np.generic)) else leaf, element)
+
+
+def _tf_dataset_iter(self):
+    for element in self._iterate():
+        yield _eager(element)
+
+
 def install() -> None:
     """Make ``keras``, ``tensorflow.keras`` and ``tensorflow`` imports resolve to lamina."""
     if _INSTALLED:
         return
+    from lamina.data import Dataset
+
+    _PATCHED["Dataset.__iter__"] = Dataset.__dict__["__iter__"]
+    Dataset.__iter__ = _tf_dataset_iter
     keras_mods = _keras_modules()
     mods = {**keras_mods, **_tensorflow_modules(keras_mods)}
     for name, module in mods.items():  # `keras.backend` as an attribute, not only an import
@@ -320,6 +347,10 @@ def install() -> None:
 
 def uninstall() -> None:
     """Undo ``install()``: restore whatever ``keras``/``tensorflow`` modules were there."""
+    if "Dataset.__iter__" in _PATCHED:
+        from lamina.data import Dataset
+
+        Dataset.__iter__ = _PATCHED.pop("Dataset.__iter__")
     for name, previous in _INSTALLED.items():
         if previous is None:
             sys.modules.pop(name, None)

@@ -96,3 +96,20 @@ def test_the_guides_custom_train_step_on_tf_data_is_traced():
     with pytest.raises(AttributeError, match="tensorflow.data.TextLineDataset is a TensorFlow "
                                              "API that lamina does not provide"):
         tf.data.TextLineDataset("lines.txt")
+
+
+def test_tf_data_elements_answer_numpy_under_compat_only():
+    ds = lamina.data.Dataset.from_tensor_slices((np.arange(6.0).reshape(3, 2), [0, 1, 2]))
+    lamina.compat.install()
+    try:
+        x, y = next(iter(ds.batch(2)))
+        assert x.numpy().tolist() == [[0.0, 1.0], [2.0, 3.0]] and y.numpy().tolist() == [0, 1]
+        assert type(x.numpy()) is np.ndarray
+        # fit still reads plain arrays
+        model = lamina.Sequential([lamina.Input((2,)), lamina.layers.Dense(1)])
+        model.compile("sgd", "mse")
+        model.fit(ds.map(lambda a, b: (a, np.float32(b))).batch(2), epochs=1, verbose=0)
+    finally:
+        lamina.compat.uninstall()
+    x, _ = next(iter(ds.batch(2)))
+    assert type(x) is np.ndarray and not hasattr(x, "numpy")

@@ -78,7 +78,7 @@ class DatasetData:
         self._check_batch_size()
         if self._first is _NOTHING:
             if self._iterator is None:
-                self._iterator = iter(self.dataset)
+                self._iterator = _numpy_iter(self.dataset)
             try:
                 self._first = self._pending = next(self._iterator)
             except StopIteration:
@@ -112,7 +112,7 @@ class DatasetData:
     def batches(self):
         """Yield one epoch's batches."""
         self._check_batch_size()
-        it = self._iterator if self._iterator is not None else iter(self.dataset)
+        it = self._iterator if self._iterator is not None else _numpy_iter(self.dataset)
         self._iterator = it if self._persistent else None
         count, ran_out = 0, False
         try:
@@ -146,3 +146,10 @@ def _leaves(part):
     if isinstance(part, dict):
         return [leaf for item in part.values() for leaf in _leaves(item)]
     return [part]
+
+
+def _numpy_iter(dataset):
+    """The dataset's elements as plain NumPy values (under ``lamina run`` its ``__iter__``
+    gives TensorFlow-like arrays with ``.numpy()`` for the user's own loops)."""
+    it = getattr(dataset, "as_numpy_iterator", None)
+    return it() if it is not None else iter(dataset)
