@@ -147,7 +147,8 @@ def _image_modules():
     for name in ("mnist", "fashion_mnist", "cifar10", "cifar100", "imdb", "reuters",
                  "boston_housing", "california_housing"):
         mods[f"keras.datasets.{name}"] = importlib.import_module(f"lamina.datasets.{name}")
-    for name in ("mobilenet_v2", "resnet", "resnet50", "vgg16", "efficientnet", "imagenet_utils"):
+    for name in ("mobilenet_v2", "resnet", "resnet50", "vgg16", "vgg19", "efficientnet",
+                 "imagenet_utils"):
         mods[f"keras.applications.{name}"] = importlib.import_module(
             f"lamina.applications.{name}")
     return mods

@@ -199,3 +199,15 @@ def test_imagenet_weights_load_from_keras_file_name(tmp_path, monkeypatch):
     model = applications.MobileNetV2(alpha=0.35, include_top=False, input_shape=(96, 96, 3))
     x = np.random.default_rng(2).random((1, 96, 96, 3)).astype("float32")
     np.testing.assert_array_equal(model.predict(x, verbose=0), source.predict(x, verbose=0))
+
+
+def test_vgg19_has_keras_parameter_counts_and_layer_names():
+    # Keras 3.15.1: 143,667,240 with the top; 20,024,384 without it on 32x32 inputs.
+    from lamina.applications import VGG19
+
+    model = VGG19(weights=None, include_top=False, input_shape=(32, 32, 3))
+    assert model.count_params() == 20_024_384
+    names = [layer.name for layer in model.layers[1:]]
+    assert names[:3] == ["block1_conv1", "block1_conv2", "block1_pool"]
+    assert "block5_conv4" in names and len(model.layers) == 22
+    assert model.name == "vgg19"

@@ -1,6 +1,6 @@
 """``lamina.applications``: Keras's ImageNet architectures (``keras.applications``).
 
-``MobileNetV2``, ``ResNet50``, ``VGG16`` and ``EfficientNetB0`` build the same
+``MobileNetV2``, ``ResNet50``, ``VGG16``, ``VGG19`` and ``EfficientNetB0`` build the same
 Functional models as Keras (layer names, weights, parameter counts), with
 ``weights=None`` for random weights or ``weights="imagenet"`` to read Keras's
 pretrained weight files from Keras's cache (``~/.keras/models``; lamina does
@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import importlib
 
-_MODULES = ("efficientnet", "imagenet_utils", "mobilenet_v2", "resnet", "resnet50", "vgg16")
+_MODULES = ("efficientnet", "imagenet_utils", "mobilenet_v2", "resnet", "resnet50", "vgg16", "vgg19")
 _LAZY = {"EfficientNetB0": "efficientnet", "MobileNetV2": "mobilenet_v2", "ResNet50": "resnet",
-         "VGG16": "vgg16"}
+         "VGG16": "vgg16", "VGG19": "vgg19"}
 
 __all__ = sorted([*_MODULES, *_LAZY])
 

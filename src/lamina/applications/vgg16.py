@@ -16,7 +16,6 @@ from lamina.applications.imagenet_utils import decode_predictions
 
 __all__ = ["VGG16", "decode_predictions", "preprocess_input"]
 
-WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
 _BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))  # (filters, convolutions)
 
 
@@ -35,13 +34,20 @@ def VGG16(include_top=True, weights="imagenet", input_tensor=None, input_shape=N
         classifier_activation: the top's activation (``"softmax"``; None for logits).
         name: the model's name.
     """
+    return build_vgg("VGG16", _BLOCKS, include_top, weights, input_tensor, input_shape,
+                     pooling, classes, classifier_activation, name)
+
+
+def build_vgg(kind, blocks, include_top, weights, input_tensor, input_shape, pooling, classes,
+              classifier_activation, name):
+    """A VGG: ``blocks`` of (filters, convolutions), each ending in 2x2 max pooling."""
     from lamina import activations, layers
 
-    iu.check_arguments("VGG16", weights, include_top, classes, pooling)
-    input_shape = iu.input_shape_for("VGG16", input_shape, 224, 32, include_top, weights)
+    iu.check_arguments(kind, weights, include_top, classes, pooling)
+    input_shape = iu.input_shape_for(kind, input_shape, 224, 32, include_top, weights)
     inputs = iu.image_input(input_tensor, input_shape)
     x = inputs
-    for b, (filters, convs) in enumerate(_BLOCKS, start=1):
+    for b, (filters, convs) in enumerate(blocks, start=1):
         for c in range(1, convs + 1):
             x = layers.Conv2D(filters, (3, 3), activation="relu", padding="same",
                               name=f"block{b}_conv{c}")(x)
@@ -57,8 +63,10 @@ def VGG16(include_top=True, weights="imagenet", input_tensor=None, input_shape=N
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     else:
         x = iu.classifier_top(x, False, pooling, classes, classifier_activation, weights)
-    file_name = f"vgg16_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
-    return iu.finish(inputs, x, name, weights, file_name, WEIGHTS_URL + file_name)
+    low = kind.lower()
+    file_name = f"{low}_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
+    url = f"https://storage.googleapis.com/tensorflow/keras-applications/{low}/{file_name}"
+    return iu.finish(inputs, x, name, weights, file_name, url)
 
 
 def preprocess_input(x, data_format=None):
