@@ -27,6 +27,8 @@ class StackedRNNCells(NestedPaths, Layer):
 
     def __init__(self, cells, **kwargs):
         super().__init__(**kwargs)
+        if isinstance(cells, (str, bytes, dict)) or not hasattr(cells, "__iter__"):
+            raise ValueError(f"StackedRNNCells: `cells` must be a list of RNN cells; got {cells!r}.")
         cells = list(cells)
         for cell in cells:
             if not callable(getattr(cell, "call", None)) or \
@@ -117,6 +119,9 @@ class StackedRNNCells(NestedPaths, Layer):
     def from_config(cls, config_: dict, custom_objects=None):
         config_ = dict(config_)
         layers = importlib.import_module("lamina.layers")
+        if not isinstance(config_.get("cells"), (list, tuple)):
+            raise ValueError("StackedRNNCells: `cells` must be a list of cell configs; got "
+                             f"{config_.get('cells')!r}.")
         config_["cells"] = [layers.deserialize(c, custom_objects=custom_objects)
                             if isinstance(c, dict) else c for c in config_.pop("cells")]
         return super().from_config(config_)
