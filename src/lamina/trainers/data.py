@@ -41,12 +41,17 @@ def _frame_to_array(df, name):
     return df.to_numpy()
 
 
-def as_arrays(data, name="x"):
-    """``data`` as a NumPy array (a list of arrays for several inputs)."""
+def as_arrays(data, name="x", text_ok=False):
+    """``data`` as a NumPy array (a list of arrays for several inputs).
+
+    ``text_ok``: the model has a string ``Input``, so text arrays pass (as ``str`` arrays)."""
     if isinstance(data, Tensor):
         return data.value
     if isinstance(data, np.ndarray):
-        if data.dtype.kind in "SU":
+        if data.dtype.kind in "SU" or (text_ok and data.dtype == object and data.size and all(
+                isinstance(v, (str, bytes)) for v in data.reshape(-1)[:64])):
+            if text_ok:
+                return data.astype(str) if data.dtype.kind != "U" else data
             raise data_checks.text_error(name, data)
         if data.dtype == object:
             raise TypeError(
@@ -68,12 +73,13 @@ def as_arrays(data, name="x"):
         # Named inputs (or targets, or sample weights): one array per name, as in Keras.
         if not data:
             raise ValueError(f"'{name}' is an empty dict.")
-        return {key: as_arrays(value, f"{name}[{key!r}]") for key, value in data.items()}
+        return {key: as_arrays(value, f"{name}[{key!r}]", text_ok)
+                for key, value in data.items()}
     if isinstance(data, (list, tuple)) and data and all(
         isinstance(d, (np.ndarray, Tensor)) or hasattr(d, "to_numpy") for d in data
     ):
         # A list of arrays is several inputs, as in Keras.
-        return [as_arrays(d, name) for d in data]
+        return [as_arrays(d, name, text_ok) for d in data]
     try:
         arr = np.asarray(data)
     except ValueError:  # NumPy's "inhomogeneous shape": a ragged list of sequences
@@ -81,6 +87,8 @@ def as_arrays(data, name="x"):
             raise data_checks.ragged_error(name, data) from None
         raise
     if arr.dtype.kind in "SU":
+        if text_ok:
+            return arr.astype(str) if arr.dtype.kind != "U" else arr
         raise data_checks.text_error(name, arr)
     if arr.dtype == object:
         if isinstance(data, (list, tuple)) and len({len(d) for d in data if hasattr(d, "__len__")}) > 1:
@@ -307,7 +315,7 @@ def take(a, index):
     return _take(a, index)
 
 
-def make_data(x, y, sample_weight, batch_size, shuffle, steps):
+def make_data(x, y, sample_weight, batch_size, shuffle, steps, text_ok=False):
     """``ArrayData``, ``StreamData`` or ``DatasetData`` for the arguments of fit/evaluate."""
     from lamina.trainers import dataset_data
 
@@ -320,7 +328,7 @@ def make_data(x, y, sample_weight, batch_size, shuffle, steps):
                 "and yield (x, y) batches."
             )
         return StreamData(x, steps)
-    xa = as_arrays(x, "x")
+    xa = as_arrays(x, "x", text_ok)
     ya = None if y is None else as_arrays(y, "y")
     sw = as_sample_weight(sample_weight)
     check_samples(xa, ya, sw)

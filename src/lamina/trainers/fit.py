@@ -129,7 +129,7 @@ class FitMixin:
                                                      self._output_units())))
             val_arrays = None
         else:
-            xa = data_module.as_arrays(x, "x")
+            xa = data_module.as_arrays(x, "x", self._takes_text())
             ya = None if y is None else data_module.as_arrays(y, "y")
             if ya is None and not self._custom_train_step() and \
                     self._loss_fn is not None:
@@ -176,7 +176,8 @@ class FitMixin:
                 val_data = data_module.make_data(vx, None, None, validation_batch_size,
                                                  False, validation_steps)
             else:
-                vx = self._prepare_inputs(data_module.as_arrays(vx, "validation_data x"))
+                vx = self._prepare_inputs(data_module.as_arrays(
+                    vx, "validation_data x", self._takes_text()))
                 vy = self._prepare_targets(data_module.as_arrays(vy, "validation_data y"))
                 _check_validation(self, vx, vy)
                 val_data = data_module.ArrayData(vx, vy, data_module.as_sample_weight(vsw),

@@ -123,6 +123,11 @@ class Trainer(FitMixin, CompileMixin, KerasTrainerAPI):
             return y.astype(self.dtype)
         return y
 
+    def _takes_text(self) -> bool:
+        """Whether an ``Input`` of the model is a string input (text arrays may come in)."""
+        return any(getattr(t, "dtype", None) == "string"
+                   for t in tree.flatten(getattr(self, "inputs", None) or []))
+
     def _prepare_inputs(self, x):
         """Cast inputs to the model's dtype and match the input rank, once per fit (not per batch)."""
         return self._adapt_array(x) if isinstance(x, np.ndarray) else x
@@ -194,7 +199,7 @@ class Trainer(FitMixin, CompileMixin, KerasTrainerAPI):
         verbose = resolve_verbose(verbose)
         data = data_module.make_data(x, y, sample_weight,
                                      given if data_module.is_stream(x) else batch_size, False,
-                                     steps)
+                                     steps, self._takes_text())
         arrays = isinstance(data, data_module.ArrayData)
         if arrays:
             if data.n == 0:
@@ -233,10 +238,11 @@ class Trainer(FitMixin, CompileMixin, KerasTrainerAPI):
         if steps is not None:
             steps = positive_int(steps, "steps", "predict")
         if data_module.is_stream(x):
-            data = data_module.make_data(x, None, None, given, False, steps)
+            data = data_module.make_data(x, None, None, given, False, steps,
+                                         self._takes_text())
             batches = (data_module.pack(data_module.unpack(b)[0]) for b in data.batches())
         else:
-            arr = data_module.as_arrays(x, "x")
+            arr = data_module.as_arrays(x, "x", self._takes_text())
             n = len(first(arr))
             if n == 0:
                 raise ValueError("predict() received no data (0 rows).")
@@ -279,7 +285,7 @@ class Trainer(FitMixin, CompileMixin, KerasTrainerAPI):
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; returns the loss (and metrics) of that batch."""
         self._assert_compiled("train_on_batch")
-        xa = self._prepare_inputs(data_module.as_arrays(x, "x"))
+        xa = self._prepare_inputs(data_module.as_arrays(x, "x", self._takes_text()))
         ya = self._prepare_targets(data_module.as_arrays(y, "y"))
         sw = data_module.as_sample_weight(sample_weight, self.dtype)
         if class_weight is not None:
@@ -293,6 +299,9 @@ class Trainer(FitMixin, CompileMixin, KerasTrainerAPI):
         self.reset_metrics()
         result = self.make_train_function()(data_module.pack(xa, ya, sw))
         logs = result if isinstance(result, dict) else self.get_metrics_result()
+        # Python numbers, as Keras returns them (the step's own values may be Tensors).
+        logs = {k: float(to_numpy(v)) if np.size(to_numpy(v)) == 1 else to_numpy(v)
+                for k, v in logs.items()}
         return logs_out(logs, self, return_dict)
 
     def _check_batch_once(self, x, y):
@@ -310,7 +319,7 @@ class Trainer(FitMixin, CompileMixin, KerasTrainerAPI):
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss (and metrics) of one batch, without training."""
         self._assert_compiled("test_on_batch")
-        xa = self._prepare_inputs(data_module.as_arrays(x, "x"))
+        xa = self._prepare_inputs(data_module.as_arrays(x, "x", self._takes_text()))
         ya = self._prepare_targets(data_module.as_arrays(y, "y"))
         self._ensure_built(xa)
         if hasattr(self, "_check_input_data"):
@@ -323,4 +332,4 @@ class Trainer(FitMixin, CompileMixin, KerasTrainerAPI):
 
     def predict_on_batch(self, x):
         """Outputs for one batch ``x`` as NumPy arrays."""
-        return to_numpy(self.predict_step(data_module.pack(data_module.as_arrays(x, "x")))).copy()
+        return to_numpy(self.predict_step(data_module.pack(data_module.as_arrays(x, "x", self._takes_text())))).copy()
