@@ -3,7 +3,7 @@
 import numpy as np
 from layer_gradients import LayerCase
 
-from lamina import layers
+from lamina import layers, ops
 
 _RNG = np.random.default_rng(11)
 
@@ -33,6 +33,10 @@ CASES = [
               kwargs={"mask": np.array([[True, True, False, True], [False, True, True, True]])}),
     LayerCase("Flatten", layers.Flatten, normal(2, 3, 2)),
     LayerCase("Reshape", lambda: layers.Reshape((3, 2)), normal(2, 6)),
+    LayerCase("Permute", lambda: layers.Permute((2, 1)), normal(2, 3, 4)),
+    LayerCase("RepeatVector", lambda: layers.RepeatVector(3), normal(2, 4)),
+    LayerCase("Identity", layers.Identity, normal(2, 3)),
+    LayerCase("Lambda", lambda: layers.Lambda(lambda t: ops.tanh(t) * t), normal(2, 3)),
     LayerCase("BatchNormalization", layers.BatchNormalization, normal(6, 3), training=True),
     LayerCase("BatchNormalization/inference", layers.BatchNormalization, normal(6, 3),
               covers=("BatchNormalization",)),

@@ -13,6 +13,7 @@ from lamina.layers.attention import *  # noqa: F403
 from lamina.layers.convolutional import *  # noqa: F403
 from lamina.layers.core import Activation, Dense
 from lamina.layers.core_einsum_dense import EinsumDense
+from lamina.layers.core_lambda import Lambda
 from lamina.layers.embedding import Embedding, Masking
 from lamina.layers.image_preprocessing import *  # noqa: F403
 from lamina.layers.input_layer import Input, InputLayer
@@ -31,7 +32,7 @@ from lamina.layers.regularization import (
     SpatialDropout2D,
     SpatialDropout3D,
 )
-from lamina.layers.reshaping import Flatten, Reshape
+from lamina.layers.reshaping import Flatten, Identity, Permute, RepeatVector, Reshape
 from lamina.layers.rnn import *  # noqa: F403
 from lamina.layers.spatial import *  # noqa: F403
 from lamina.layers.text_preprocessing import *  # noqa: F403
@@ -60,6 +61,10 @@ __all__ = [
     "PReLU",
     "ReLU",
     "Reshape",
+    "Permute",
+    "RepeatVector",
+    "Identity",
+    "Lambda",
     "Softmax",
     "SpatialDropout1D",
     "SpatialDropout2D",

@@ -6,6 +6,7 @@ import math
 
 from lamina import ops
 from lamina.layers.arguments import integers
+from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 
 __all__ = ["Flatten", "Reshape"]
@@ -92,3 +93,75 @@ class Reshape(Layer):
         config_ = super().get_config()
         config_["target_shape"] = list(self.target_shape)
         return config_
+
+
+class Permute(Layer):
+    """Reorders the axes of each sample: ``dims`` is a permutation of 1..rank (the batch axis
+    stays first).
+
+    Example:
+        >>> import lamina
+        >>> lamina.layers.Permute((2, 1))(lamina.ops.ones((4, 10, 64))).shape
+        (4, 64, 10)
+    """
+
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        dims = integers("Permute", "dims", dims, minimum=1)
+        if sorted(dims) != list(range(1, len(dims) + 1)):
+            raise ValueError(
+                f"The 'dims' argument of Permute must be a permutation of 1..{len(dims)} (the "
+                f"sample's axes, counted from 1; the batch axis is left out). Got {dims}.")
+        self.dims = tuple(dims)
+        self.input_spec = InputSpec(ndim=len(self.dims) + 1)
+
+    def call(self, inputs):
+        return ops.transpose(inputs, (0,) + self.dims)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + tuple(input_shape[d] for d in self.dims)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "dims": self.dims}
+
+
+class RepeatVector(Layer):
+    """Repeats each sample ``n`` times along a new axis: ``(batch, features)`` becomes
+    ``(batch, n, features)``.
+
+    Example:
+        >>> import lamina
+        >>> lamina.layers.RepeatVector(3)(lamina.ops.ones((2, 5))).shape
+        (2, 3, 5)
+    """
+
+    def __init__(self, n, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+            raise ValueError(f"The 'n' argument of RepeatVector must be a positive integer. "
+                             f"Got {n!r} instead.")
+        self.n = n
+        self.input_spec = InputSpec(ndim=2)
+
+    def call(self, inputs):
+        return ops.repeat(ops.expand_dims(inputs, 1), self.n, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.n, input_shape[1])
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "n": self.n}
+
+
+class Identity(Layer):
+    """Returns its inputs unchanged (masks included)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
