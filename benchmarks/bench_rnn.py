@@ -74,11 +74,7 @@ def keras_style(keras, x, y, epochs):
 def worker(framework, threads, samples, epochs):
     x, y = sequences(samples)
     if framework == "lamina":
-        import importlib.util
-
-        if importlib.util.find_spec("lamina") is None:
-            sys.path.insert(0, bt.REPO_SRC)
-        import lamina
+        lamina = bt.import_lamina()
 
         return keras_style(lamina, x, y, epochs)
     if framework == "keras":
@@ -185,31 +181,14 @@ def table(results, frameworks, epochs):
 
 
 def orchestrate(args):
-    import importlib.util
-
-    pythons = bt.parse_pythons(args.python)
-    repo_src = importlib.util.find_spec("lamina") is None and os.path.isdir(bt.REPO_SRC)
-    usable = []
-    for fw in (f for f in FRAMEWORKS if f in args.frameworks):
-        python = pythons.get(fw, sys.executable)
-        if bt.can_import(python, bt.REQUIRES[fw], bt.worker_env(fw, args.threads, repo_src)):
-            usable.append(fw)
-        else:
-            print(f"skipping {fw}: not importable with {python}", file=sys.stderr)
-    results: dict = {}
-    started = time.perf_counter()
-    for r in range(args.rounds):
-        order = usable[r % len(usable):] + usable[:r % len(usable)]
-        for fw in order:
-            res = measure(fw, pythons.get(fw, sys.executable), args, repo_src)
-            results.setdefault(fw, []).append(res)
-            shown = f"{1e3 * res['step_s']:.1f} ms/step" if res.get("ok") else res.get("error")
-            print(f"round {r + 1}: {fw}: {shown}", file=sys.stderr, flush=True)
+    usable, results, seconds = bt.step_rounds(
+        FRAMEWORKS, args.frameworks, args.python, args.threads, args.rounds,
+        lambda fw, python, repo_src: measure(fw, python, args, repo_src))
     out = [f"## W5: LSTM({UNITS}), batch {BATCH} × {STEPS} steps × {FEATURES} features, Adam "
            f"{LR:g}, {args.epochs} epochs of {args.samples} sequences", "",
            f"- Machine: {bt.machine_line()}",
            f"- {args.rounds} round(s), each framework in a fresh process per round, median "
-           f"(min–max); threads {args.threads}; {time.perf_counter() - started:.0f} s in all", ""]
+           f"(min–max); threads {args.threads}; {seconds:.0f} s in all", ""]
     out += table(results, usable, args.epochs)
     text = "\n".join(out)
     print(text)

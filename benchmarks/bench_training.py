@@ -1244,3 +1244,41 @@ def main(argv=None):
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# -- shared by the one-workload scripts (bench_cnn.py, bench_rnn.py, bench_transformer.py) ------
+
+def import_lamina():
+    """Import lamina in a worker, from the repository's src/ when it is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("lamina") is None:
+        sys.path.insert(0, REPO_SRC)
+    import lamina
+
+    return lamina
+
+
+def step_rounds(frameworks, wanted, python_args, threads, rounds, measure_one):
+    """Run ``measure_one(framework, python, repo_src)`` for each usable framework, ``rounds``
+    times in a rotating order, printing each step time; returns (usable, results, seconds)."""
+    import importlib.util
+
+    pythons = parse_pythons(python_args)
+    repo_src = importlib.util.find_spec("lamina") is None and os.path.isdir(REPO_SRC)
+    usable = []
+    for fw in (f for f in frameworks if f in wanted):
+        python = pythons.get(fw, sys.executable)
+        if can_import(python, REQUIRES[fw], worker_env(fw, threads, repo_src)):
+            usable.append(fw)
+        else:
+            print(f"skipping {fw}: not importable with {python}", file=sys.stderr)
+    results: dict = {}
+    started = time.perf_counter()
+    for r in range(rounds):
+        for fw in usable[r % len(usable):] + usable[:r % len(usable)]:
+            res = measure_one(fw, pythons.get(fw, sys.executable), repo_src)
+            results.setdefault(fw, []).append(res)
+            shown = f"{1e3 * res['step_s']:.1f} ms/step" if res.get("ok") else res.get("error")
+            print(f"round {r + 1}: {fw}: {shown}", file=sys.stderr, flush=True)
+    return usable, results, time.perf_counter() - started
