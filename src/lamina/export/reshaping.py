@@ -1,5 +1,5 @@
-"""Converters of the layers that move values without arithmetic: Flatten, Reshape, zero
-padding, cropping and upsampling (nearest and bilinear)."""
+"""Converters of the layers that move values without arithmetic: Flatten, Reshape, Permute,
+RepeatVector, zero padding, cropping and upsampling (nearest and bilinear)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,19 @@ def reshape(g, layer, inputs):
     (x,) = inputs
     # 0 copies the (dynamic) batch size from the input.
     return g.op("Reshape", [x.name, g.ints([0, *layer.target_shape], "shape")])
+
+
+@converter("Permute")
+def permute(g, layer, inputs):
+    (x,) = inputs
+    return g.op("Transpose", [x.name], perm=[0, *layer.dims])
+
+
+@converter("RepeatVector")
+def repeat_vector(g, layer, inputs):
+    (x,) = inputs
+    expanded = g.op("Unsqueeze", [x.name, g.ints([1], "axes")])
+    return g.op("Tile", [expanded, g.ints([1, layer.n, 1], "repeats")])
 
 
 def _spatial_axes(layer, rank):
