@@ -25,6 +25,7 @@ NO_GRADIENT = {"Input", "InputLayer", "InputSpec", "KerasTensor", "Layer"}
 # Host-side lookups and encodings: their outputs are indices or counts, not differentiable.
 NO_GRADIENT |= {"CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "StringLookup",
                 "TextVectorization"}
+NO_GRADIENT |= {"HashedCrossing"}  # integer bins of hashed feature crosses
 
 
 @pytest.fixture(autouse=True)

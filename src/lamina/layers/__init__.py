@@ -101,6 +101,11 @@ _registry.register_classes("layer", [
     value for name, value in list(globals().items())
     if name in __all__ and isinstance(value, type) and issubclass(value, Layer)
     and value is not Layer])
+# keras.utils.FeatureSpace (and its float preprocessor) are layers that files may name.
+from lamina.layers.feature_space import FeatureSpace as _FeatureSpace  # noqa: E402
+from lamina.layers.feature_space_specs import TFDIdentity as _TFDIdentity  # noqa: E402
+
+_registry.register_classes("layer", [_FeatureSpace, _TFDIdentity])
 
 
 def serialize(layer) -> dict:

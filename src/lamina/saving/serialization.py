@@ -123,6 +123,8 @@ def _serialize_object(obj, kind):
     else:
         module = None if cls.__module__ == "__main__" else cls.__module__
         registered = reg.get_registered_name(cls)
+    if "_keras_file_name" in vars(cls):  # (module, registered name) Keras files give it
+        module, registered = cls._keras_file_name
     out = {"module": module, "class_name": cls.__name__, "config": config,
            "registered_name": registered}
     if kind == "layer":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["Progbar", "PyDataset", "array_to_img", "clear_session", "get_file",
+__all__ = ["FeatureSpace", "Progbar", "PyDataset", "array_to_img", "clear_session", "get_file",
            "image_dataset_from_directory",
            "img_to_array", "load_img", "normalize", "pack_x_y_sample_weight", "pad_sequences",
            "plot_function",
@@ -11,6 +11,7 @@ __all__ = ["Progbar", "PyDataset", "array_to_img", "clear_session", "get_file",
            "unpack_x_y_sample_weight"]
 
 _LAZY = {
+    "FeatureSpace": "lamina.layers.feature_space",
     "PyDataset": "lamina.utils.py_dataset",
     "set_random_seed": "lamina.random",
     "pack_x_y_sample_weight": "lamina.utils.packing",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lamina.autodiff.tensor import Tensor
 from lamina.layers.input_spec import KerasTensor
 from lamina.layers.text_preprocessing._strings import as_text_array
 from lamina.layers.text_preprocessing.index_lookup import IndexLookup
@@ -60,7 +61,9 @@ class StringLookup(IndexLookup):
                          oov_method=oov_method, salt=salt, name=name, **kwargs)
 
     def __call__(self, inputs, *args, **kwargs):
-        if not self.invert and not isinstance(inputs, KerasTensor):
+        # (a lamina tensor is converted at call time: converting a traced input here would
+        # freeze one batch's text into the replayed plan)
+        if not self.invert and not isinstance(inputs, (KerasTensor, Tensor)):
             inputs = as_text_array(inputs, f"StringLookup '{self.name}'")
         return super().__call__(inputs, *args, **kwargs)
 
