@@ -381,3 +381,12 @@ def test_a_ragged_list_is_refused_with_the_lengths_and_the_fix():
         Dataset.from_tensor_slices([[1, 2, 3], [1, 2, 3, 4]])
     # Equal lengths are one array, as before.
     assert Dataset.from_tensor_slices([[1, 2], [3, 4]]).cardinality() == 2
+
+
+def test_a_pandas_text_column_becomes_a_string_component():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"age": [60, 41], "thal": ["fixed", "normal"]})
+    first = next(iter(Dataset.from_tensor_slices(dict(frame)).batch(2)))
+    assert first["thal"].tolist() == ["fixed", "normal"] and first["thal"].dtype.kind == "U"
+    with pytest.raises(TypeError, match="numeric or string NumPy array"):
+        Dataset.from_tensor_slices(np.array(["a", None], dtype=object))

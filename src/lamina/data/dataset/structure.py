@@ -49,6 +49,14 @@ def _has_numpy_leaf(items) -> bool:
     return False
 
 
+def _strings_of_objects(arr):
+    """An object array holding only strings (a pandas text column) as a ``str`` array, as
+    tf.data turns it into a string tensor."""
+    if arr.dtype == object and arr.size and all(isinstance(v, str) for v in arr.reshape(-1)):
+        return arr.astype(str)
+    return arr
+
+
 def _check_dtype(arr, what):
     if arr.dtype == object:
         raise TypeError(
@@ -67,6 +75,7 @@ def _lengths(items) -> str:
 def to_leaf(value, what="A dataset component"):
     """``value`` as a leaf: a NumPy array of rank >= 1, or a NumPy scalar."""
     if type(value) is np.ndarray:
+        value = _strings_of_objects(value)
         _check_dtype(value, what)
         return value if value.ndim else value[()]
     if isinstance(value, np.generic):
