@@ -195,10 +195,12 @@ def _input_gradient(g2, kernel, padded_shape, out, strides, dilation):
     kernel_size = kernel.shape[:-2]
     taps = kernel.reshape(-1, kernel.shape[-2], kernel.shape[-1])
     dxp = np.zeros(padded_shape, g2.dtype)
-    shape = (padded_shape[0], *out, kernel.shape[-2])
+    # One buffer for every offset's product (np.dot writes it in place: same dtype, contiguous).
+    part = np.empty((g2.shape[0], kernel.shape[-2]), np.result_type(g2, kernel))
+    shaped = part.reshape(padded_shape[0], *out, kernel.shape[-2])
     for t, offsets in enumerate(np.ndindex(*kernel_size)):
-        dxp[_window_slices(offsets, out, strides, dilation)] += np.dot(
-            g2, taps[t].T).reshape(shape)
+        np.dot(g2, taps[t].T, out=part)
+        dxp[_window_slices(offsets, out, strides, dilation)] += shaped
     return dxp
 
 
@@ -262,6 +264,9 @@ def _max_pool_fwd(x, *, pool_size, strides, padding):
     for sl in slices[1:]:
         np.maximum(y, xp[sl], out=y)
     apart = all(s >= k for s, k in zip(strides, pool_size))
+    if apart and all(s == k and o * s == n for s, k, o, n in
+                     zip(strides, pool_size, out, xp.shape[1:-1])):
+        apart = "tiled"  # the windows tile the input: the gradient writes every position once
     return y, (xp, y, x.shape, padding, slices, apart)
 
 
@@ -269,7 +274,7 @@ def _max_pool_vjp(g, s, n):
     # The gradient goes to the first maximum of each window (row-major order), as TensorFlow.
     xp, y, x_shape, padding, slices, apart = s
     g = np.asarray(g, y.dtype)
-    dxp = np.zeros(xp.shape, y.dtype)
+    dxp = np.empty(xp.shape, y.dtype) if apart == "tiled" else np.zeros(xp.shape, y.dtype)
     taken = None
     hit = np.empty(y.shape, bool)
     for sl in slices:
