@@ -21,11 +21,9 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
@@ -179,16 +177,7 @@ def worker_main(args):
 
 def measure(framework, python, threads, repo_src, timeout):
     cmd = [python, os.path.abspath(__file__), "--worker", framework, "--threads", str(threads)]
-    env = bt.worker_env(framework, threads, repo_src)
-    try:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"ok": False, "error": f"timed out after {timeout} s"}
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(MARK):
-            return json.loads(line[len(MARK):])
-    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-    return {"ok": False, "error": f"exit {proc.returncode}: {tail[:200]}"}
+    return bt.run_marked_worker(cmd, framework, threads, repo_src, timeout, MARK)
 
 
 def _median(runs, key):
@@ -229,22 +218,11 @@ def orchestrate(args):
            f"- {args.rounds} round(s), each framework in a fresh process per round, median "
            f"(min–max); threads {args.threads}; {seconds:.0f} s in all", ""]
     out += table(results, usable)
-    text = "\n".join(out)
-    print(text)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
+    bt.emit("\n".join(out), args.out)
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--worker", choices=FRAMEWORKS)
-    p.add_argument("--frameworks", nargs="+", default=list(FRAMEWORKS))
-    p.add_argument("--python", action="append", metavar="FRAMEWORK=INTERPRETER")
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--timeout", type=int, default=900)
-    p.add_argument("--out")
+    p = bt.workload_parser(__doc__, FRAMEWORKS)
     args = p.parse_args(argv)
     if args.worker:
         return worker_main(args)

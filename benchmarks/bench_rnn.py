@@ -17,11 +17,9 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
@@ -143,17 +141,7 @@ def worker_main(args):
 def measure(framework, python, args, repo_src):
     cmd = [python, os.path.abspath(__file__), "--worker", framework, "--threads",
            str(args.threads), "--samples", str(args.samples), "--epochs", str(args.epochs)]
-    env = bt.worker_env(framework, args.threads, repo_src)
-    try:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True,
-                              timeout=args.timeout)
-    except subprocess.TimeoutExpired:
-        return {"ok": False, "error": f"timed out after {args.timeout} s"}
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(MARK):
-            return json.loads(line[len(MARK):])
-    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-    return {"ok": False, "error": f"exit {proc.returncode}: {tail[:200]}"}
+    return bt.run_marked_worker(cmd, framework, args.threads, repo_src, args.timeout, MARK)
 
 
 def _median(runs, key):
@@ -190,24 +178,13 @@ def orchestrate(args):
            f"- {args.rounds} round(s), each framework in a fresh process per round, median "
            f"(min–max); threads {args.threads}; {seconds:.0f} s in all", ""]
     out += table(results, usable, args.epochs)
-    text = "\n".join(out)
-    print(text)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
+    bt.emit("\n".join(out), args.out)
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--worker", choices=FRAMEWORKS)
-    p.add_argument("--frameworks", nargs="+", default=list(FRAMEWORKS))
-    p.add_argument("--python", action="append", metavar="FRAMEWORK=INTERPRETER")
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--threads", type=int, default=2)
+    p = bt.workload_parser(__doc__, FRAMEWORKS)
     p.add_argument("--samples", type=int, default=1024)
     p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--timeout", type=int, default=900)
-    p.add_argument("--out")
     args = p.parse_args(argv)
     if args.worker:
         return worker_main(args)

@@ -1282,3 +1282,38 @@ def step_rounds(frameworks, wanted, python_args, threads, rounds, measure_one):
             shown = f"{1e3 * res['step_s']:.1f} ms/step" if res.get("ok") else res.get("error")
             print(f"round {r + 1}: {fw}: {shown}", file=sys.stderr, flush=True)
     return usable, results, time.perf_counter() - started
+
+
+def run_marked_worker(cmd, framework, threads, repo_src, timeout, mark):
+    """Run a worker process; its result is the JSON on its last line starting with ``mark``."""
+    env = worker_env(framework, threads, repo_src)
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "error": f"timed out after {timeout} s"}
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(mark):
+            return json.loads(line[len(mark):])
+    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+    return {"ok": False, "error": f"exit {proc.returncode}: {tail[:200]}"}
+
+
+def workload_parser(doc, frameworks):
+    """The arguments every one-workload script takes (add its own after)."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("--worker", choices=frameworks)
+    p.add_argument("--frameworks", nargs="+", default=list(frameworks))
+    p.add_argument("--python", action="append", metavar="FRAMEWORK=INTERPRETER")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--timeout", type=int, default=900)
+    p.add_argument("--out")
+    return p
+
+
+def emit(text, out_path):
+    """Print the Markdown and, with ``--out``, write it to that file too."""
+    print(text)
+    if out_path:
+        with open(out_path, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
