@@ -384,6 +384,9 @@ for _i, (_kind, _g, _states, _opts) in enumerate([
                    "return_sequences": True, "mask": _SCAN_MASK,
                    "recurrent_masks": _SCAN_DROP[:3]}),
     ("simple", 1, 1, {"activation": "relu", "mask": _SCAN_MASK, "return_sequences": True}),
+    # the whole-sequence LSTM of _prim_lstm (default activations, no mask or dropout)
+    ("lstm", 4, 2, {}),
+    ("lstm", 4, 2, {"go_backwards": True, "return_state": True, "return_sequences": True}),
 ]):
     def _scan(p, r, *rest, kind=_kind, n=_states, opts=_opts):
         from lamina.ops import _rnn

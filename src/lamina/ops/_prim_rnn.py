@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lamina.ops import _prim_lstm
 from lamina.ops._prim_math import _sigmoid
 from lamina.ops._table import _def
 
@@ -305,6 +306,8 @@ def _scan_fwd(*arrays, kind, activation="tanh", recurrent_activation="sigmoid",
     T, B, _ = projected.shape
     U = kernel.shape[0]
     dtype = projected.dtype
+    if _prim_lstm.applies(kind, activation, recurrent_activation, mask, rmask, T):
+        return _lstm_fwd(projected, kernel, states, go_backwards, return_sequences, with_states)
     cell = _KINDS[kind](T, B, U, dtype, kernel, rmask, act=activation,
                         ract=recurrent_activation, reset_after=reset_after, bias=bias)
     order = range(T - 1, -1, -1) if go_backwards else range(T)
@@ -332,7 +335,36 @@ def _scan_fwd(*arrays, kind, activation="tanh", recurrent_activation="sigmoid",
                     with_states, T, U, states[0].dtype, has_bias)
 
 
+def _lstm_fwd(projected, kernel, states, go_backwards, return_sequences, with_states):
+    dtype = projected.dtype
+    h0, c0 = (np.asarray(s, dtype) for s in states)
+    seq = _prim_lstm.LSTMSequence(projected, kernel, h0, c0, go_backwards)
+    result = seq.sequence() if return_sequences else seq.last()
+    if with_states:
+        parts = [result if return_sequences else result[:, None]]
+        parts += [s[:, None] for s in seq.final_states()]
+        result = np.concatenate(parts, axis=1)
+    return result, (seq, return_sequences, with_states)
+
+
+def _lstm_vjp(g, saved, needs):
+    seq, return_sequences, with_states = saved
+    g = np.asarray(g)
+    T = seq.T
+    n_out = T if return_sequences else 1
+    if with_states:
+        g_out = g[:, :n_out] if return_sequences else g[:, 0]
+        dh_final, dc_final = g[:, n_out], g[:, n_out + 1]
+    else:
+        g_out, dh_final, dc_final = g, None, None
+    g_seq, g_last = (g_out, None) if return_sequences else (None, g_out)
+    grads = seq.backward(g_seq, g_last, dh_final, dc_final)
+    return tuple(d if need else None for d, need in zip(grads, needs))
+
+
 def _scan_vjp(g, saved, needs):
+    if isinstance(saved[0], _prim_lstm.LSTMSequence):
+        return _lstm_vjp(g, saved, needs)
     cell, keep, kind, go_backwards, zero_output, return_sequences, with_states, T, U, dtype, \
         has_bias = saved
     n = cell.n_states
