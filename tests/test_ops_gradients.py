@@ -441,6 +441,23 @@ case("average_pool/same", lambda x: ops.average_pool(x, 3, strides=2, padding="s
      normal(1, 5, 4, 2))
 case("average_pool/3d", lambda x: ops.average_pool(x, (2, 2, 1)), normal(1, 4, 2, 3, 1))
 
+
+def _conv_pool(relu, **geometry):
+    """The engine's fused conv + bias (+ ReLU) + tiling max pool (``engine/fuse_conv.py``)."""
+    from lamina.autodiff.tape import apply
+    from lamina.ops._primitives import CONV_POOL
+
+    return lambda x, k, b: apply(CONV_POOL, (x, k, b), relu=relu, **geometry)
+
+
+case("conv/fused_bias_relu_max_pool",
+     _conv_pool(True, strides=(1, 1), padding=((1, 1), (1, 1)), dilation=(1, 1),
+                pool_size=(2, 2)),
+     normal(2, 6, 7, 2), normal(3, 3, 2, 3), normal(3), covers=("conv", "max_pool", "relu"))
+case("conv/fused_bias_max_pool_1d_strided_dilated",
+     _conv_pool(False, strides=(2,), padding=((0, 1),), dilation=(2,), pool_size=(3,)),
+     normal(2, 15, 2), normal(2, 2, 3), normal(3), covers=("conv", "max_pool"))
+
 # -- cross-entropies (with respect to the targets as well: soft labels) --------------------
 case(
     "binary_crossentropy/from_logits",

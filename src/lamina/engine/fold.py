@@ -11,9 +11,11 @@ is 1, and a ReLU that feeds the layer writes its output straight into it.
 
 The bias is then added inside the product's sums, which rounds differently in
 the last bit (``FOLD_BIAS = False`` turns the pass off, as a test does to
-compare the traced and the eager steps bit for bit). Only training steps fold
-(a forward-only plan would gain one addition per layer, and predictions must
-not change in the last bit between the first, traced, calls and the later ones).
+compare the traced and the eager steps bit for bit; it turns off
+``fuse_conv.py`` too, whose fused convolutions round the same way). Only
+training steps fold (a forward-only plan would gain one addition per layer, and
+predictions must not change in the last bit between the first, traced, calls
+and the later ones).
 """
 
 from __future__ import annotations

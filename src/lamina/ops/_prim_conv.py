@@ -1,14 +1,15 @@
 """Convolution and pooling primitives, channels-last, over 1, 2 or 3 spatial dimensions.
 
-A convolution copies the input's windows into one matrix, one kernel offset at a
-time (im2col: ``k`` strided copies for a kernel of ``k`` positions, each a
-contiguous block of channels), and multiplies it by the kernel in one matrix
-product; its backward pass is two more products and the scatter of the windows'
-gradients back onto the input (col2im). Pooling takes the maximum or the mean
-over the same windows. Layouts: inputs ``(batch, *spatial, channels)``, kernels
-``(*kernel_size, channels // groups, filters)``; ``padding`` is explicit, one
-``(before, after)`` pair per spatial dimension (``ops.conv`` turns Keras's
-``"same"``/``"valid"``/``"causal"`` into these).
+A convolution copies the input's windows into one matrix (im2col: one copy from
+a strided view of the input, each window row's channels in one piece), and
+multiplies it by the kernel in one matrix product; its backward pass is two more
+products and the scatter of the windows' gradients back onto the input (col2im).
+Pooling takes the maximum or the mean over the same windows. ``conv_pool`` is a
+convolution, its bias, a ReLU and a max pool fused for speed (the engine's
+``fuse_conv.py`` uses it in training steps). Layouts: inputs ``(batch, *spatial,
+channels)``, kernels ``(*kernel_size, channels // groups, filters)``;
+``padding`` is explicit, one ``(before, after)`` pair per spatial dimension
+(``ops.conv`` turns Keras's ``"same"``/``"valid"``/``"causal"`` into these).
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from lamina.ops._table import _def
 
-__all__ = ["CONV", "CONV_INPUT_GRADIENT", "MAX_POOL", "AVERAGE_POOL", "output_size"]
+__all__ = ["CONV", "CONV_INPUT_GRADIENT", "CONV_POOL", "MAX_POOL", "AVERAGE_POOL", "output_size"]
 
 
 def output_size(size: int, window: int, stride: int, dilation: int, pad: int) -> int:
@@ -53,10 +55,27 @@ def _im2col(xp, kernel_size, out, strides, dilation):
     """``(batch, *out, *kernel_size, channels)``: the window of every output position."""
     batch, channels = xp.shape[0], xp.shape[-1]
     cols = np.empty((batch, *out, *kernel_size, channels), xp.dtype)
-    lead = (slice(None),) * (1 + len(out))
-    for offsets in np.ndindex(*kernel_size):
-        cols[lead + offsets] = xp[_window_slices(offsets, out, strides, dilation)]
+    steps = xp.strides[1:-1]
+    _copy_windows(cols, as_strided(xp, cols.shape, (
+        xp.strides[0], *(a * s for a, s in zip(steps, strides)),
+        *(a * d for a, d in zip(steps, dilation)), xp.strides[-1]), writeable=False),
+        len(kernel_size))
     return cols
+
+
+def _copy_windows(dst, windows, taps):
+    """``dst[...] = windows`` (a strided view of the input, ``(..., *kernel_size, channels)``).
+
+    One copy, whose inner loop NumPy runs over each window row's channels (a
+    kernel row of contiguous channels in one piece); with one channel, a copy
+    per kernel offset, whose inner loop is an output row instead.
+    """
+    if windows.shape[-1] > 1:
+        np.copyto(dst, windows)
+        return
+    for offsets in np.ndindex(*windows.shape[-1 - taps:-1]):
+        at = (Ellipsis, *offsets, slice(None))
+        dst[at] = windows[at]
 
 
 def _col2im(dcols, padded_shape, kernel_size, out, strides, dilation):
@@ -320,3 +339,136 @@ def _average_pool_vjp(g, s, n):
 
 
 AVERAGE_POOL = _def("average_pool", _average_pool_fwd, _average_pool_vjp)
+
+
+# -- fused, for speed: convolution + bias (+ ReLU) + a max pool whose windows tile it --------
+#
+# The engine (``engine/fuse_conv.py``) rewrites that chain of a training step into this one
+# primitive. The convolution's rows are computed in pool-window order, ``(slot, batch,
+# *pooled)``, so each pool slot is one contiguous block and the pool's maximum, its ties and
+# its gradient are whole-array operations; the bias rides in the product (a column of ones),
+# and its gradient comes out of the kernel's. The ReLU commutes with the maximum (it is
+# monotone), so it runs on the pooled output. Rows the pool drops are never computed.
+
+
+def _pooled_im2col(xp, kernel_size, pooled, pool_size, strides, dilation):
+    """``(slots * rows, taps * channels + 1)``: each pool slot's windows, then a column of ones."""
+    batch, channels = xp.shape[0], xp.shape[-1]
+    slots, rows = math.prod(pool_size), batch * math.prod(pooled)
+    width = math.prod(kernel_size) * channels
+    steps = xp.strides[1:-1]
+    windows = (*(a * s for a, s in zip(steps, strides)), xp.strides[0],
+               *(a * p * s for a, p, s in zip(steps, pool_size, strides)))
+    taps = tuple(a * d for a, d in zip(steps, dilation))
+    if channels == 1:
+        # One channel: the matrix is made transposed (a view of it is returned), so that the
+        # copy's inner loop writes one contiguous row of windows per kernel offset.
+        cols_t = np.empty((width + 1, slots * rows), xp.dtype)
+        cols_t[width] = 1
+        view = cols_t[:width].reshape(*kernel_size, *pool_size, batch, *pooled)
+        np.copyto(view, as_strided(xp, view.shape, taps + windows, writeable=False))
+        return cols_t.T
+    cols2 = np.empty((slots * rows, width + 1), xp.dtype)
+    cols2[:, width] = 1
+    # (a view: reshaping splits axes only, the last one contiguous)
+    view = cols2.reshape(*pool_size, batch, *pooled, width + 1)[..., :width].reshape(
+        *pool_size, batch, *pooled, *kernel_size, channels)
+    np.copyto(view, as_strided(xp, view.shape, windows + taps + (xp.strides[-1],),
+                               writeable=False))
+    return cols2
+
+
+def _conv_pool_fwd(x, kernel, bias, *, strides, padding, dilation, pool_size, relu):
+    if kernel.shape[-2] != x.shape[-1]:
+        raise ValueError(f"conv_pool: a kernel of shape {kernel.shape} for inputs of shape "
+                         f"{x.shape}: the fused step takes one group (in_channels == "
+                         "kernel.shape[-2]) only.")
+    kernel_size = kernel.shape[:-2]
+    filters = kernel.shape[-1]
+    out = _geometry(x.shape, kernel_size, strides, padding, dilation)
+    pooled = tuple(o // p for o, p in zip(out, pool_size))
+    xp = _pad(x, padding)
+    cols2 = _pooled_im2col(xp, kernel_size, pooled, pool_size, strides, dilation)
+    weights = np.empty((cols2.shape[1], filters), np.result_type(kernel, bias))
+    weights[:-1] = kernel.reshape(-1, filters)
+    weights[-1] = bias
+    slots = math.prod(pool_size)
+    z = np.dot(cols2, weights).reshape(slots, -1)  # one contiguous block per pool slot
+    y = z[0].copy() if slots == 1 else np.maximum(z[0], z[1])
+    for t in range(2, slots):
+        np.maximum(y, z[t], out=y)
+    if relu:
+        np.maximum(y, np.zeros((), y.dtype), out=y)
+    geometry = (x.shape, xp.shape, padding, strides, dilation, pooled, pool_size, relu)
+    return y.reshape(x.shape[0], *pooled, filters), (cols2, kernel, z, y, geometry)
+
+
+def _conv_pool_vjp(g, saved, needs):
+    return _conv_pool_vjp_into(g, saved, needs, (None, None, None))
+
+
+def _conv_pool_vjp_into(g, saved, needs, outs):
+    cols2, kernel, z, y, geometry = saved
+    x_shape, padded_shape, padding, strides, dilation, pooled, pool_size, relu = geometry
+    g = np.asarray(g, z.dtype).reshape(-1)
+    # Each window's gradient to its first maximum in row-major order, as TensorFlow's pool;
+    # the ReLU's (relu'(0) = 0) marks the windows whose maximum is not positive as done.
+    taken = np.less_equal(y, 0) if relu else np.zeros(y.shape, bool)
+    hit = np.empty(y.shape, bool)
+    dz = np.empty(z.shape, z.dtype)
+    for t in range(z.shape[0]):
+        np.equal(z[t], y, out=hit)
+        np.greater(hit, taken, out=hit)  # a maximum not claimed by an earlier slot
+        if t + 1 < z.shape[0]:
+            np.logical_or(taken, hit, out=taken)
+        np.multiply(g, hit, out=dz[t])
+    filters = kernel.shape[-1]
+    dz2 = dz.reshape(-1, filters)
+    dk = db = dx = None
+    if needs[1] or needs[2]:
+        both = np.dot(cols2.T, dz2)  # the kernel's gradient, then the bias's (ones column)
+        if needs[1]:
+            dk = _into(outs[1], both[:-1].reshape(kernel.shape))
+        if needs[2]:
+            db = _into(outs[2], both[-1])
+    if needs[0]:
+        dx = _unpad(_pooled_input_gradient(dz2, kernel, padded_shape, pooled, pool_size,
+                                           strides, dilation), padding, x_shape)
+    return dx, dk, db
+
+
+def _into(out, value):
+    if out is None:
+        return value
+    np.copyto(out, value, casting="same_kind")
+    return out
+
+
+def _pooled_input_gradient(dz2, kernel, padded_shape, pooled, pool_size, strides, dilation):
+    """The adjoint of ``_pooled_im2col`` times the kernel: per kernel offset one product.
+
+    Its rows are first put back in window order (batch, then per spatial axis the
+    window's index and the slot in it), so that each offset's product is one
+    block of the input, added with one strided addition.
+    """
+    kernel_size = kernel.shape[:-2]
+    channels, filters = kernel.shape[-2:]
+    nd, batch = len(pooled), padded_shape[0]
+    dz = dz2.reshape(*pool_size, batch, *pooled, filters)
+    order = (nd,) + tuple(a for i in range(nd) for a in (nd + 1 + i, i)) + (2 * nd + 1,)
+    rows = np.ascontiguousarray(dz.transpose(order)).reshape(-1, filters)
+    span = tuple(n * p for n, p in zip(pooled, pool_size))  # the output positions pooled
+    taps = kernel.reshape(-1, channels, filters)
+    dxp = np.zeros(padded_shape, np.result_type(dz2, kernel))
+    part = np.empty((rows.shape[0], channels), dxp.dtype)
+    block = part.reshape(batch, *span, channels)
+    for k, offsets in enumerate(np.ndindex(*kernel_size)):
+        np.dot(rows, taps[k].T, out=part)
+        into = dxp[(slice(None),) + tuple(slice(o * d, o * d + (n - 1) * s + 1, s) for o, d, n, s
+                                          in zip(offsets, dilation, span, strides))]
+        np.add(into, block, out=into)
+    return dxp
+
+
+CONV_POOL = _def("conv_pool", _conv_pool_fwd, _conv_pool_vjp)
+CONV_POOL.vjp_into = _conv_pool_vjp_into
