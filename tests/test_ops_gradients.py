@@ -370,6 +370,17 @@ case("batch_normalization/fused_fixed_statistics",
          x, g, b, m, v, epsilon=1e-3, axes=(0, 1), batch_stats=False),
      normal(2, 3, 2), normal(1, 1, 2), normal(1, 1, 2), normal(1, 1, 2), positive(1, 1, 2),
      wrt=(0, 1, 2), covers=())
+# The layer normalization the engine fuses (engine/fuse_norm.py), with and without scale/offset.
+case("layer_normalization/fused_primitive",
+     lambda x, g, b: lamina.autodiff.tape.apply(
+         lamina.ops._primitives.LAYER_NORM, (x, np.asarray(1e-3), g, b), axis=(1,),
+         scale=True, center=True),
+     normal(4, 6), normal(6), normal(6), covers=())
+case("layer_normalization/fused_primitive_two_axes_no_affine",
+     lambda x: lamina.autodiff.tape.apply(
+         lamina.ops._primitives.LAYER_NORM, (x, np.asarray(0.01)), axis=(1, 2),
+         scale=False, center=False),
+     normal(2, 3, 4), covers=())
 # The fused recurrent sequence (RECURRENT_SCAN, used by LSTM/GRU/SimpleRNN): every kind, with
 # a mask (a masked first step included), go_backwards, returned states and dropout masks.
 _SCAN_MASK = np.array([[False, True, True, False], [True, True, False, True]])

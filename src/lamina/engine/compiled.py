@@ -28,6 +28,7 @@ from lamina.autodiff.tensor import Tensor, Variable, raw_value
 from lamina.engine import codegen
 from lamina.engine.fuse import fuse_dense
 from lamina.engine.fuse_conv import fuse_conv_pool
+from lamina.engine.fuse_norm import fuse_layer_norm
 from lamina.engine.trace import flatten, trace, unflatten
 
 __all__ = ["Function", "function"]
@@ -161,7 +162,8 @@ class Function:
         if entry.plans:
             difference = entry.plans[-1].difference(plan)
             if difference is None:
-                entry.plan = plan = fuse_conv_pool(fuse_dense(plan.fold_constants()))
+                entry.plan = plan = fuse_layer_norm(
+                    fuse_conv_pool(fuse_dense(plan.fold_constants())))
                 entry.compiled = codegen.compile_plan(plan.prune(), _identifier(self.name))
                 entry.plans = []
                 return result

@@ -167,6 +167,29 @@ def _matrix(x, sub, lead, rows, cols):
     return y.reshape(lead_shape + (r, k))  # a copy
 
 
+def _permuted_target(left, right, natural_shape, n_lead, n_rows, perm):
+    """A result buffer in output order and the matrix view of it a product can write, or ``None``.
+
+    Where the output's labels are not in the product's natural order (batch, rows,
+    columns), the product is written through a strided view straight into a buffer laid
+    out in output order: the result is then contiguous, and what reads it next (the
+    following einsum, a bias gradient's sum) needs no copy. ``None`` where that view is
+    not one BLAS can write (NumPy would fall back to its own loop), or not a view.
+    """
+    buffer = np.empty(tuple(natural_shape[p] for p in perm),
+                      np.result_type(left.dtype, right.dtype))
+    view = buffer.transpose(tuple(perm.index(i) for i in range(len(perm))))
+    split = n_lead + n_rows
+    if not (_merges(view, n_lead, split) and _merges(view, split, view.ndim)):
+        return None
+    target = view.reshape(left.shape[:-1] + right.shape[-1:])
+    item = buffer.itemsize
+    if target.base is not buffer or target.strides[-1] != item or \
+            target.strides[-2] < target.shape[-1] * item:
+        return None
+    return buffer, target
+
+
 def _pair(plan, a, b):
     swap, sum_a, sum_b, a_sub, b_sub, batch, fa, fb, contract, natural_shape, perm = plan
     if swap:
@@ -177,6 +200,11 @@ def _pair(plan, a, b):
         b = np.add.reduce(b, sum_b)
     left = _matrix(a, a_sub, batch, fa, contract)
     right = _matrix(b, b_sub, batch, contract, fb)
+    if perm is not None and contract:
+        placed = _permuted_target(left, right, natural_shape, len(batch), len(fa), perm)
+        if placed is not None:
+            np.matmul(left, right, out=placed[1])
+            return placed[0]
     if not contract:
         out = np.multiply(left, right)  # an outer product: (.., m, 1) * (.., 1, n)
     elif batch:
@@ -219,6 +247,9 @@ def _einsum_fwd(*operands, subscripts):
     arrays = [np.asarray(x) for x in operands]
     subs, out, sizes = parse(subscripts, [a.shape for a in arrays])
     result = contract(subs, out, arrays)
+    if any(np.may_share_memory(result, a) for a in arrays):
+        # (``np.einsum`` answers a transpose or a diagonal of one operand with a view)
+        result = result.copy()
     return result, (arrays, subs, out, sizes)
 
 
@@ -256,4 +287,6 @@ def _einsum_vjp(g, s, n):
                  for i, need in enumerate(n))
 
 
-EINSUM = _def("einsum", _einsum_fwd, _einsum_vjp, view=True)
+# The forward never returns memory of its operands (see ``_einsum_fwd``), so an einsum of a
+# variable needs no defensive copy of its result.
+EINSUM = _def("einsum", _einsum_fwd, _einsum_vjp)

@@ -289,15 +289,52 @@ def _logsumexp_vjp(g, s, n):
 LOGSUMEXP = _def("logsumexp", _logsumexp_fwd, _logsumexp_vjp)
 
 
+def _float_array(x) -> bool:
+    return type(x) is np.ndarray and x.dtype.kind == "f"
+
+
+_ROW_STARTS: dict = {}
+
+
+def _max_keepdims(x, axis):
+    """``rmax(x, axis, keepdims=True)``, faster along the last axis of a contiguous array.
+
+    ``np.maximum.reduceat`` over the rows of the flat array: one call instead of a reduction
+    loop per row, about twice as fast for short rows; a maximum is exact in any order (and
+    where it picks ``-0.0`` or ``0.0`` the softmax's numbers do not change).
+    """
+    if type(x) is np.ndarray and x.ndim >= 2 and x.size >= 1024 and \
+            axis in (-1, x.ndim - 1) and x.shape[-1] >= 2 and x.flags.c_contiguous:
+        key = (x.size, x.shape[-1])
+        starts = _ROW_STARTS.get(key)
+        if starts is None:
+            if len(_ROW_STARTS) > 64:
+                _ROW_STARTS.clear()
+            starts = _ROW_STARTS[key] = np.arange(0, x.size, x.shape[-1])
+        return np.maximum.reduceat(x.reshape(-1), starts).reshape(x.shape[:-1] + (1,))
+    return rmax(x, axis, True)
+
+
 def _softmax_fwd(x, axis=-1):
-    e = np.exp(x - rmax(x, axis, True))
-    out = e / rsum(e, axis, True)
-    return out, (out, axis)
+    e = np.subtract(x, _max_keepdims(x, axis))
+    if not _float_array(e):
+        e = np.exp(e)
+        out = e / rsum(e, axis, True)
+        return out, (out, axis)
+    # the same operations in the same order, each written into the one fresh buffer
+    np.exp(e, out=e)
+    np.divide(e, rsum(e, axis, True), out=e)
+    return e, (e, axis)
 
 
 def _softmax_vjp(g, s, n):
     out, axis = s
-    return (out * (g - rsum(g * out, axis, True)),)
+    t = np.multiply(g, out)
+    if not (_float_array(t) and t.shape == out.shape):
+        return (out * (g - rsum(t, axis, True)),)
+    # out * (g - sum(g * out)), in one buffer (a product's two orders round alike)
+    np.subtract(g, rsum(t, axis, True), out=t)
+    return (np.multiply(out, t, out=t),)
 
 
 SOFTMAX = _def("softmax", _softmax_fwd, _softmax_vjp)

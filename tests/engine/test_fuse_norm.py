@@ -1,0 +1,238 @@
+"""The engine's layer-normalization fusion: the fused primitive repeats the chain to the bit.
+
+``engine/fuse_norm.py`` replaces the ~20 forward and ~30 backward steps of a traced
+``LayerNormalization`` by the ``layer_normalization`` primitive. These tests pin that the
+primitive gives the chain's numbers bit for bit (forward and every gradient, float32 and
+float64, with and without scale and offset, over one or several axes), that it is the
+textbook layer normalization, that the engine uses it where it should and not where the
+chain's values serve anything else, and that traced training still equals eager training.
+"""
+
+import numpy as np
+import pytest
+
+import lamina
+from lamina import layers, ops
+from lamina.autodiff.tape import apply
+from lamina.engine import fuse_norm
+from lamina.ops import _primitives as P
+
+
+def _same_bits(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape and a.dtype == b.dtype
+    assert np.ascontiguousarray(a).tobytes() == np.ascontiguousarray(b).tobytes()
+
+
+def _chain(x, gamma, beta, axis, epsilon, g):
+    """The chain as ``LayerNormalization.call`` writes it, on the tape: outputs and gradients."""
+    tx = ops.convert_to_tensor(x)
+    tg = None if gamma is None else lamina.Variable(gamma)
+    tb = None if beta is None else lamina.Variable(beta)
+    with lamina.GradientTape() as tape:
+        tape.watch(tx)
+        mean, variance = ops.moments(tx, axes=axis, keepdims=True)
+        inv = ops.rsqrt(ops.add(variance, epsilon))
+        if tg is not None:
+            inv = ops.multiply(inv, tg)
+        shift = ops.negative(ops.multiply(mean, inv))
+        if tb is not None:
+            shift = ops.add(shift, tb)
+        out = ops.add(ops.multiply(tx, inv), shift)
+    sources = [tx] + [v for v in (tg, tb) if v is not None]
+    grads = tape.gradient(out, sources, output_gradients=ops.convert_to_tensor(g))
+    return np.asarray(out), [np.asarray(v) for v in grads]
+
+
+def _fused(x, gamma, beta, axis, epsilon, g):
+    eps = np.asarray(epsilon, dtype=x.dtype)
+    ins = (x, eps) + tuple(v for v in (gamma, beta) if v is not None)
+    out, saved = P.LAYER_NORM.fwd(*ins, axis=axis, scale=gamma is not None,
+                                  center=beta is not None)
+    grads = P.LAYER_NORM.vjp(g, saved, (True, False) + (True,) * (len(ins) - 2))
+    return out, [grads[0]] + [v for v in grads[2:]]
+
+
+SHAPES = [  # x's shape, the axes, the shape of gamma and beta (as the layer broadcasts them)
+    ((4, 5, 16), (2,), (16,)),
+    ((6, 16), (1,), (16,)),
+    ((3, 4, 5), (1, 2), (1, 4, 5)),
+    ((3, 4, 5), (1,), (1, 4, 1)),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("scale,center", [(True, True), (False, True), (True, False),
+                                          (False, False)])
+@pytest.mark.parametrize("shape,axis,pshape", SHAPES)
+def test_fused_primitive_repeats_the_chain_bit_for_bit(dtype, scale, center, shape, axis,
+                                                        pshape):
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
+    gamma = rng.standard_normal(pshape).astype(dtype) if scale else None
+    beta = rng.standard_normal(pshape).astype(dtype) if center else None
+    g = rng.standard_normal(shape).astype(dtype)
+    want_out, want = _chain(x, gamma, beta, axis, 1e-3, g)
+    out, got = _fused(x, gamma, beta, axis, 1e-3, g)
+    _same_bits(out, want_out)
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        _same_bits(a, b)
+
+
+def test_fused_primitive_carries_infinities_and_nans_as_the_chain():
+    x = np.array([[1.0, 2.0, np.inf, 4.0], [1.0, 1.0, 1.0, 1.0], [0.0, np.nan, 1.0, 2.0]],
+                 dtype="float32")
+    g = np.ones_like(x)
+    gamma, beta = np.ones(4, "float32"), np.zeros(4, "float32")
+    with np.errstate(all="ignore"):
+        want_out, want = _chain(x, gamma, beta, (1,), 1e-6, g)
+        out, got = _fused(x, gamma, beta, (1,), 1e-6, g)
+    _same_bits(out, want_out)
+    for a, b in zip(got, want):
+        _same_bits(a, b)
+
+
+@pytest.mark.parametrize("dtype,tol", [("float64", 1e-10), ("float32", 2e-5)])
+def test_fused_primitive_is_the_textbook_layer_normalization(dtype, tol):
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal((5, 7, 12)) * 2 - 1).astype(dtype)
+    gamma, beta = rng.standard_normal(12).astype(dtype), rng.standard_normal(12).astype(dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    out, (dx, dgamma, dbeta) = _fused(x, gamma, beta, (2,), 1e-3, g)
+    x64, g64, gm = x.astype("float64"), g.astype("float64"), gamma.astype("float64")
+    mu = x64.mean(-1, keepdims=True)
+    rstd = 1 / np.sqrt(((x64 - mu) ** 2).mean(-1, keepdims=True) + 1e-3)
+    xhat = (x64 - mu) * rstd
+    np.testing.assert_allclose(out, xhat * gm + beta, rtol=tol, atol=tol)
+    gh = g64 * gm
+    want_dx = rstd * (gh - gh.mean(-1, keepdims=True) - xhat * (gh * xhat).mean(-1, keepdims=True))
+    np.testing.assert_allclose(dx, want_dx, rtol=tol, atol=tol)
+    np.testing.assert_allclose(dgamma, (g64 * xhat).sum((0, 1)), rtol=tol, atol=tol * 10)
+    np.testing.assert_allclose(dbeta, g64.sum((0, 1)), rtol=tol, atol=tol * 10)
+
+
+def test_fused_gradient_matches_float64_differences():
+    from gradcheck import check_gradients
+
+    rng = np.random.default_rng(5)
+    eps = np.asarray(1e-3)
+
+    def fn(x, gamma, beta):
+        out = apply(P.LAYER_NORM, (x, eps, gamma, beta), axis=(1,), scale=True, center=True)
+        return ops.multiply(out, np.linspace(-1, 2, 24).reshape(4, 6))
+
+    check_gradients(fn, [rng.standard_normal((4, 6)), rng.standard_normal(6),
+                         rng.standard_normal(6)])
+
+
+# -- the engine pass ------------------------------------------------------------------------
+def _fused_steps(model, kind="prim"):
+    """How many fused steps of ``kind`` each compiled train plan has (the same for all)."""
+    fn = model.make_train_function()
+    counts = {sum(1 for st in e.compiled.plan.steps
+                  if st.kind == kind and getattr(st.fn, "name", None) == "layer_normalization")
+              for e in fn._entries.values() if e.compiled is not None}
+    assert len(counts) == 1, counts
+    return counts.pop()
+
+
+def _block(norm_kwargs, reuse_input=False):
+    inputs = lamina.Input((6, 8))
+    h = layers.Dense(8)(inputs)
+    h = layers.Add()([inputs, h])
+    n = layers.LayerNormalization(**norm_kwargs)(h)
+    if reuse_input:  # the normalization's input also feeds something else
+        n = layers.Add()([n, layers.Dense(8)(h)])
+    out = layers.Dense(3, activation="softmax")(layers.GlobalAveragePooling1D()(n))
+    return lamina.Model(inputs, out)
+
+
+def _first(norm_kwargs, reuse_input=False):
+    inputs = lamina.Input((6, 8))
+    h = layers.LayerNormalization(**norm_kwargs)(inputs)  # the model's input: no dx needed
+    out = layers.Dense(3, activation="softmax")(layers.GlobalAveragePooling1D()(h))
+    return lamina.Model(inputs, out)
+
+
+X = np.random.default_rng(0).standard_normal((40, 6, 8)).astype("float32") * 2 + 1
+Y = (X[:, 0, :3].argmax(-1)).astype("int32")
+
+
+def _train(make, kwargs, run_eagerly, reuse_input=False):
+    lamina.utils.set_random_seed(11)
+    model = make(kwargs, reuse_input)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"], run_eagerly=run_eagerly)
+    history = model.fit(X, Y, batch_size=16, epochs=2, verbose=0)
+    return model, history.history
+
+
+VARIANTS = [
+    ({}, 1),
+    ({"center": False}, 1),
+    ({"scale": False}, 1),
+    ({"center": False, "scale": False}, 1),
+    ({"epsilon": 0.1, "axis": -1}, 1),
+    ({"axis": (1, 2)}, 1),
+    ({"axis": 1}, 1),
+]
+
+
+@pytest.mark.parametrize("make", [_block, _first])
+@pytest.mark.parametrize("kwargs,fused", VARIANTS)
+def test_traced_training_fuses_and_equals_eager_training(make, kwargs, fused):
+    traced, h1 = _train(make, kwargs, False)
+    eager, h2 = _train(make, kwargs, True)
+    assert _fused_steps(traced) == fused
+    # (on the model's input with neither scale nor offset, nothing needs a gradient)
+    backward = 0 if make is _first and not kwargs.get("center", True) and \
+        not kwargs.get("scale", True) else fused
+    assert _fused_steps(traced, "vjp") == backward
+    assert h1 == h2
+    for a, b in zip(traced.get_weights(), eager.get_weights()):
+        _same_bits(a, b)
+
+
+def test_an_input_that_feeds_more_than_the_normalization_is_left_unfused():
+    traced, h1 = _train(_block, {}, False, reuse_input=True)
+    eager, h2 = _train(_block, {}, True, reuse_input=True)
+    assert _fused_steps(traced) == 0
+    assert h1 == h2
+    for a, b in zip(traced.get_weights(), eager.get_weights()):
+        _same_bits(a, b)
+
+
+def test_prediction_plans_fuse_the_forward_and_equal_the_eager_call():
+    lamina.utils.set_random_seed(2)
+    model = _block({})
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    fn = model.make_predict_function()
+    got = model.predict(X, batch_size=8, verbose=0)
+    for entry in [e for e in fn._entries.values() if e.compiled is not None]:
+        names = [getattr(st.fn, "name", None) for st in entry.compiled.plan.steps]
+        assert names.count("layer_normalization") == 1 and "reciprocal" not in names
+    _same_bits(got, np.concatenate([np.asarray(model(X[i:i + 8])) for i in range(0, 40, 8)]))
+
+
+def test_a_rewrite_that_would_change_a_number_is_not_made(monkeypatch):
+    exact = P.LAYER_NORM.vjp
+
+    def off_by_a_bit(g, saved, needs):
+        grads = list(exact(g, saved, needs))
+        grads[0] = np.nextafter(grads[0], np.inf) if grads[0] is not None else None
+        return tuple(grads)
+
+    monkeypatch.setattr(P.LAYER_NORM, "vjp", off_by_a_bit)
+    traced, h1 = _train(_block, {}, False)
+    assert _fused_steps(traced) == 0  # the pass checked its rewrite and declined it
+    eager, h2 = _train(_block, {}, True)
+    assert h1 == h2
+
+
+def test_plans_without_meta_pass_unchanged():
+    class Bare:
+        meta = None
+
+    bare = Bare()
+    assert fuse_norm.fuse_layer_norm(bare) is bare
