@@ -398,6 +398,9 @@ for _i, (_kind, _g, _states, _opts) in enumerate([
     # the whole-sequence LSTM of _prim_lstm (default activations, no mask or dropout)
     ("lstm", 4, 2, {}),
     ("lstm", 4, 2, {"go_backwards": True, "return_state": True, "return_sequences": True}),
+    ("lstm", 4, 2, {"mask": _SCAN_MASK, "return_state": True, "return_sequences": True}),
+    ("lstm", 4, 2, {"mask": _SCAN_MASK, "go_backwards": True, "zero_output_for_mask": True,
+                    "return_state": True}),
 ]):
     def _scan(p, r, *rest, kind=_kind, n=_states, opts=_opts):
         from lamina.ops import _rnn
@@ -412,6 +415,22 @@ for _i, (_kind, _g, _states, _opts) in enumerate([
     case(f"recurrent_scan/{_kind}/{_i}", _scan, _SCAN_RNG.standard_normal((4, 2, 3 * _g)),
          _SCAN_RNG.standard_normal((3, 3 * _g)) * 0.5,
          *[_SCAN_RNG.standard_normal((2, 3)) for _ in range(_states)], *_bias,
+         covers=())
+
+# The LSTM from its raw inputs (LSTM_SEQUENCE: the input projection inside the step's product).
+for _i, _opts in enumerate([{"return_sequences": True},
+                            {"go_backwards": True, "return_state": True, "mask": _SCAN_MASK},
+                            {"zero_output_for_mask": True, "mask": _SCAN_MASK,
+                             "return_sequences": True}]):
+    def _lstm_seq(x, k, r, b, h, c, opts=_opts):
+        from lamina.ops import _rnn
+
+        out, states = _rnn._lstm_sequence(x, k, r, [h, c], bias=b, **opts)
+        return out if states is None else ops.concatenate([ops.reshape(out, (2, -1))] + [
+            ops.reshape(s, (2, -1)) for s in states], axis=1)
+    case(f"lstm_sequence/{_i}", _lstm_seq, _SCAN_RNG.standard_normal((2, 4, 3)),
+         _SCAN_RNG.standard_normal((3, 8)) * 0.5, _SCAN_RNG.standard_normal((2, 8)) * 0.5,
+         _SCAN_RNG.standard_normal(8), *[_SCAN_RNG.standard_normal((2, 2)) for _ in range(2)],
          covers=())
 
 # -- convolution and pooling ---------------------------------------------------------------

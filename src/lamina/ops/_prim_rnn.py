@@ -28,7 +28,7 @@ from lamina.ops import _prim_lstm
 from lamina.ops._prim_math import _sigmoid
 from lamina.ops._table import _def
 
-__all__ = ["ACTIVATIONS", "RECURRENT_SCAN"]
+__all__ = ["ACTIVATIONS", "LSTM_SEQUENCE", "RECURRENT_SCAN"]
 
 
 # -- activations: forward, and the derivative from the output ------------------------------------
@@ -306,8 +306,9 @@ def _scan_fwd(*arrays, kind, activation="tanh", recurrent_activation="sigmoid",
     T, B, _ = projected.shape
     U = kernel.shape[0]
     dtype = projected.dtype
-    if _prim_lstm.applies(kind, activation, recurrent_activation, mask, rmask, T):
-        return _lstm_fwd(projected, kernel, states, go_backwards, return_sequences, with_states)
+    if _prim_lstm.applies(kind, activation, recurrent_activation, rmask, T):
+        return _lstm_fwd(projected, kernel, states, mask, go_backwards, zero_output_for_mask,
+                         return_sequences, with_states)
     cell = _KINDS[kind](T, B, U, dtype, kernel, rmask, act=activation,
                         ract=recurrent_activation, reset_after=reset_after, bias=bias)
     order = range(T - 1, -1, -1) if go_backwards else range(T)
@@ -335,30 +336,66 @@ def _scan_fwd(*arrays, kind, activation="tanh", recurrent_activation="sigmoid",
                     with_states, T, U, states[0].dtype, has_bias)
 
 
-def _lstm_fwd(projected, kernel, states, go_backwards, return_sequences, with_states):
-    dtype = projected.dtype
-    h0, c0 = (np.asarray(s, dtype) for s in states)
-    seq = _prim_lstm.LSTMSequence(projected, kernel, h0, c0, go_backwards)
+def _lstm_outputs(seq, return_sequences, with_states):
     result = seq.sequence() if return_sequences else seq.last()
     if with_states:
         parts = [result if return_sequences else result[:, None]]
         parts += [s[:, None] for s in seq.final_states()]
         result = np.concatenate(parts, axis=1)
-    return result, (seq, return_sequences, with_states)
+    return result
 
 
-def _lstm_vjp(g, saved, needs):
-    seq, return_sequences, with_states = saved
+def _lstm_grad_parts(g, T, return_sequences, with_states):
+    """The output gradient ``g`` as (sequence, last output, final h, final c) gradients."""
     g = np.asarray(g)
-    T = seq.T
     n_out = T if return_sequences else 1
     if with_states:
         g_out = g[:, :n_out] if return_sequences else g[:, 0]
         dh_final, dc_final = g[:, n_out], g[:, n_out + 1]
     else:
         g_out, dh_final, dc_final = g, None, None
-    g_seq, g_last = (g_out, None) if return_sequences else (None, g_out)
-    grads = seq.backward(g_seq, g_last, dh_final, dc_final)
+    return (g_out, None, dh_final, dc_final) if return_sequences else \
+        (None, g_out, dh_final, dc_final)
+
+
+def _lstm_fwd(projected, kernel, states, mask, go_backwards, zero_output, return_sequences,
+              with_states):
+    dtype = projected.dtype
+    h0, c0 = (np.asarray(s, dtype) for s in states)
+    keep = None if mask is None else np.asarray(mask, bool)
+    seq = _prim_lstm.LSTMSequence(kernel, h0, c0, go_backwards, keep, zero_output,
+                                  projected=projected)
+    return _lstm_outputs(seq, return_sequences, with_states), (seq, return_sequences,
+                                                              with_states)
+
+
+def _lstm_vjp(g, saved, needs):
+    seq, return_sequences, with_states = saved
+    grads = seq.backward(*_lstm_grad_parts(g, seq.T, return_sequences, with_states))
+    return tuple(d if need else None for d, need in zip(grads, needs))
+
+
+def _lstm_sequence_fwd(*arrays, has_bias=False, has_mask=False, go_backwards=False,
+                       zero_output_for_mask=False, return_sequences=False, with_states=False):
+    x, kernel, recurrent_kernel = arrays[:3]
+    bias = arrays[3] if has_bias else None
+    h0, c0 = arrays[3 + has_bias:5 + has_bias]
+    mask = arrays[5 + has_bias] if has_mask else None
+    dtype = np.result_type(x, kernel, recurrent_kernel)
+    keep = None if mask is None else np.asarray(mask, bool)
+    seq = _prim_lstm.LSTMSequence(
+        np.asarray(recurrent_kernel, dtype), np.asarray(h0, dtype), np.asarray(c0, dtype),
+        go_backwards, keep, zero_output_for_mask, x=np.asarray(x, dtype),
+        kernel=np.asarray(kernel, dtype), bias=None if bias is None else np.asarray(bias, dtype))
+    return _lstm_outputs(seq, return_sequences, with_states), (
+        seq, return_sequences, with_states, has_bias, has_mask)
+
+
+def _lstm_sequence_vjp(g, saved, needs):
+    seq, return_sequences, with_states, has_bias, has_mask = saved
+    dx, dk, drk, db, dh0, dc0 = seq.backward(
+        *_lstm_grad_parts(g, seq.T, return_sequences, with_states), need_x=needs[0])
+    grads = [dx, dk, drk] + ([db] if has_bias else []) + [dh0, dc0] + [None] * has_mask
     return tuple(d if need else None for d, need in zip(grads, needs))
 
 
@@ -426,3 +463,8 @@ def _scan_vjp(g, saved, needs):
 
 # One LSTM/GRU/simple-RNN sequence, fused for speed (see the module docstring).
 RECURRENT_SCAN = _def("recurrent_scan", _scan_fwd, _scan_vjp)
+
+# An LSTM with Keras's default activations from its raw inputs: the input projection inside the
+# step's product (``_prim_lstm.LSTMSequence``). Inputs ``x (B, T, F)``, ``kernel``,
+# ``recurrent_kernel``, [``bias``], ``h0``, ``c0``, [``mask``]; the output as ``recurrent_scan``'s.
+LSTM_SEQUENCE = _def("lstm_sequence", _lstm_sequence_fwd, _lstm_sequence_vjp)

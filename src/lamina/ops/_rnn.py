@@ -49,10 +49,35 @@ def _recurrent_scan(kind, projected, recurrent_kernel, initial_states, *, recurr
                 return_sequences=bool(return_sequences), with_states=bool(return_state),
                 reset_after=bool(reset_after), has_bias=recurrent_bias is not None,
                 has_mask=mask is not None, has_rmask=recurrent_masks is not None)
+    return _split(out, shape(projected)[0], len(initial_states), return_sequences,
+                  return_state)
+
+
+def _split(out, steps, n_states, return_sequences, return_state):
+    """The primitive's output as ``(output, states)`` (``states`` ``None`` unless asked)."""
     if not return_state:
         return out, None
-    steps = shape(projected)[0] if return_sequences else 1
+    steps = steps if return_sequences else 1
     output = getitem(out, (slice(None), slice(0, steps))) if return_sequences else \
         getitem(out, (slice(None), 0))
-    states = [getitem(out, (slice(None), steps + j)) for j in range(len(initial_states))]
+    states = [getitem(out, (slice(None), steps + j)) for j in range(n_states)]
     return output, states
+
+
+def _lstm_sequence(x, kernel, recurrent_kernel, initial_states, *, bias=None, mask=None,
+                   go_backwards=False, zero_output_for_mask=False, return_sequences=False,
+                   return_state=False):
+    """An LSTM (``tanh``/``sigmoid``) over the raw inputs ``x`` ``(B, T, F)``, its input
+    projection inside the recurrence's products; returns ``(output, states)`` as
+    ``_recurrent_scan``."""
+    inputs = [x, kernel, recurrent_kernel] + ([] if bias is None else [bias])
+    inputs += list(initial_states)
+    if mask is not None:
+        if getattr(mask, "dtype", None) is None or mask.dtype != bool:
+            mask = cast(mask, "bool")
+        inputs.append(mask)
+    out = apply(P.LSTM_SEQUENCE, tuple(inputs), has_bias=bias is not None,
+                has_mask=mask is not None, go_backwards=bool(go_backwards),
+                zero_output_for_mask=bool(zero_output_for_mask),
+                return_sequences=bool(return_sequences), with_states=bool(return_state))
+    return _split(out, shape(x)[1], 2, return_sequences, return_state)

@@ -95,6 +95,22 @@ def scan(kind, projected, recurrent_kernel, states, options, **extra):
         **extra)
 
 
+def lstm_scan(sequences, kernel, bias, recurrent_kernel, states, options, dropped, rdp, act,
+              ract):
+    """An LSTM cell's whole sequence: with the default activations and no recurrent or
+    per-gate dropout, the input projection runs inside the recurrence (one primitive);
+    otherwise the projection, then the general scan."""
+    if rdp is None and not isinstance(dropped, list) and (act, ract) == ("tanh", "sigmoid"):
+        return _rnn._lstm_sequence(
+            sequences if dropped is None else dropped, kernel, recurrent_kernel, list(states),
+            bias=bias, mask=options["mask"], go_backwards=options["go_backwards"],
+            zero_output_for_mask=options["zero_output_for_mask"],
+            return_sequences=options["return_sequences"], return_state=options["need_states"])
+    projected = project(sequences, kernel, bias, dropped, 4)
+    return scan("lstm", projected, recurrent_kernel, list(states), options,
+                recurrent_masks=recurrent_masks(rdp), activation=act, recurrent_activation=ract)
+
+
 def first_step(sequences):
     """The inputs of the first step, ``(B, F)`` (what the dropout masks are drawn like)."""
     return ops.getitem(sequences, (slice(None), 0))

@@ -118,10 +118,8 @@ class LSTMCell(DropoutRNNCell, Layer):
         rdp = self.get_recurrent_dropout_mask(states[0]) \
             if self.uses_recurrent_dropout(training) else None
         dropped = A.masked_inputs(sequences, dp, 4)
-        projected = A.project(sequences, self.kernel, self.bias, dropped, 4)
-        return A.scan("lstm", projected, self.recurrent_kernel, list(states), options,
-                      recurrent_masks=A.recurrent_masks(rdp), activation=act,
-                      recurrent_activation=ract)
+        return A.lstm_scan(sequences, self.kernel, self.bias, self.recurrent_kernel, states,
+                           options, dropped, rdp, act, ract)
 
     def get_initial_state(self, batch_size=None):
         return [ops.zeros((batch_size, d), dtype=self.compute_dtype) for d in self.state_size]
