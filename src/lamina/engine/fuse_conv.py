@@ -23,9 +23,9 @@ equals the eager one bit for bit). The gradients' kinks are the unfused ones:
 
 from __future__ import annotations
 
-from lamina.autodiff.tape import unbroadcast
 from lamina.engine import fold
 from lamina.engine.plan import Plan, Step
+from lamina.engine.rewrite import rewrite
 from lamina.ops._primitives import CONV_POOL
 
 __all__ = ["FUSE_CONV_POOL", "fuse_conv_pool"]
@@ -35,52 +35,15 @@ FUSE_CONV_POOL = True  # (and fold.FOLD_BIAS): off, the chain runs step by step
 
 def fuse_conv_pool(plan: Plan) -> Plan:
     """``plan`` with every tiling ``conv`` + bias ``add`` (+ ``relu``) + ``max_pool`` fused."""
-    if not (FUSE_CONV_POOL and fold.FOLD_BIAS) or plan.meta is None:
+    if not (FUSE_CONV_POOL and fold.FOLD_BIAS):
         return plan
-    steps = list(plan.steps)
-    consumers: dict = {}
-    for i, step in enumerate(steps):
-        for s in step.ins:
-            consumers.setdefault(s, []).append(i)
-    outputs = {s for kind, s in plan.outputs if kind == "slot"}
-    vjp_of = {step.ins[1]: i for i, step in enumerate(steps) if step.kind == "vjp"}
-    replace: dict = {}
-    drop: set = set()
-    for i, step in enumerate(steps):
-        if step.kind != "prim" or step.fn.name != "conv":
-            continue
-        fused = _match(plan, steps, i, consumers, outputs, vjp_of)
-        if fused is None:
-            continue
-        new_steps, removed = fused
-        if removed & drop or any(k in replace or k in drop for k in new_steps):
-            continue
-        replace.update(new_steps)
-        drop |= removed
-    if not replace:
-        return plan
-    kept = [replace.get(i, step) for i, step in enumerate(steps) if i not in drop]
-    return Plan(kept, plan.kinds, plan.values, plan.inputs, plan.outputs, plan.template,
-                plan.problems, plan.meta)
+    return rewrite(plan, "conv", _match)
 
 
-def _only(consumers, slot):
-    users = consumers.get(slot, [])
-    return users[0] if len(users) == 1 else None
-
-
-def _next(steps, consumers, outputs, slot, name):
-    """The one step that reads ``slot``, if it is the primitive ``name`` and nothing else does."""
-    j = _only(consumers, slot)
-    if j is None or slot in outputs:
-        return None
-    step = steps[j]
-    return j if step.kind == "prim" and step.fn.name == name else None
-
-
-def _match(plan, steps, c, consumers, outputs, vjp_of):
+def _match(ix, c):
     """The replacement steps and the removed ones if step ``c`` starts the chain, else None."""
-    shapes, dtypes = plan.meta
+    steps, consumers, outputs, vjp_of = ix.steps, ix.consumers, ix.outputs, ix.vjp_of
+    shapes = ix.shapes
     conv = steps[c]
     if conv.params.get("groups", 1) != 1:
         return None
@@ -89,25 +52,17 @@ def _match(plan, steps, c, consumers, outputs, vjp_of):
     if shapes[k] is None or shapes[c_out] is None:
         return None
     filters = shapes[k][-1]
-    a = _next(steps, consumers, outputs, c_out, "add")
-    if a is None or steps[a].params:
+    found = ix.bias_add(c_out, filters, (x, k))
+    if found is None:
         return None
+    a, _, b = found
     add = steps[a]
-    if add.ins[0] == c_out and add.ins[1] != c_out:
-        b_pos = 1
-    elif add.ins[1] == c_out and add.ins[0] != c_out:
-        b_pos = 0
-    else:
-        return None
-    b = add.ins[b_pos]
-    if shapes[b] != (filters,) or not (dtypes[x] == dtypes[k] == dtypes[b]):
-        return None
     a_out, a_saved = add.outs
-    r = _next(steps, consumers, outputs, a_out, "relu")
+    r = ix.only(a_out, "relu")
     if r is not None and steps[r].params:
         return None
     pool_in = a_out if r is None else steps[r].outs[0]
-    p = _next(steps, consumers, outputs, pool_in, "max_pool")
+    p = ix.only(pool_in, "max_pool")
     if p is None:
         return None
     pool = steps[p]
@@ -142,18 +97,10 @@ def _match(plan, steps, c, consumers, outputs, vjp_of):
     needs_add, positions_add, _ = add_vjp.extra
     if not (needs_add[0] and needs_add[1]) or tuple(positions_add) != (0, 1):
         return None
-    grads = set(add_vjp.outs)
-    users = sorted({u for s in grads for u in consumers.get(s, [])})
-    if len(users) != 2 or cv not in users or any(s in outputs for s in grads):
+    found = ix.bias_gradient(add_vjp, cv, filters)  # (the addition's VJP hands on ``g``)
+    if found is None:
         return None
-    q = users[0] if users[1] == cv else users[1]
-    reduce = steps[q]
-    if reduce.kind != "call" or reduce.fn is not unbroadcast or \
-            reduce.ins[0] not in grads or tuple(reduce.params) != ((filters,),):
-        return None
-    if conv_vjp.ins[0] not in grads:  # (the addition's VJP hands on ``g`` itself, twice)
-        return None
-    (gb,) = reduce.outs
+    q, gb = found
     needs_conv, positions_conv, converted = conv_vjp.extra
     params = {"strides": conv.params["strides"], "padding": conv.params["padding"],
               "dilation": conv.params["dilation"], "pool_size": tuple(size),

@@ -24,6 +24,7 @@ import numpy as np
 
 from lamina.autodiff.tape import unbroadcast
 from lamina.engine.plan import Plan, Step
+from lamina.engine.rewrite import PlanIndex, rewrite
 from lamina.ops._primitives import LAYER_NORM
 
 __all__ = ["fuse_layer_norm"]
@@ -31,72 +32,11 @@ __all__ = ["fuse_layer_norm"]
 
 def fuse_layer_norm(plan: Plan) -> Plan:
     """``plan`` with every recognised layer-normalization chain as one fused step each way."""
-    if plan.meta is None:
-        return plan
-    steps = list(plan.steps)
-    index = _Index(plan, steps)
-    replace: dict = {}
-    drop: set = set()
-    for i, step in enumerate(steps):
-        if step.kind != "prim" or step.fn.name != "mean" or i in drop:
-            continue
-        found = _match(index, i)
-        if found is None:
-            continue
-        new_steps, removed = found
-        if removed & drop or any(k in replace or k in drop for k in new_steps):
-            continue
-        replace.update(new_steps)
-        drop |= removed
-    if not replace:
-        return plan
-    kept = [replace.get(i, step) for i, step in enumerate(steps) if i not in drop]
-    return Plan(kept, plan.kinds, plan.values, plan.inputs, plan.outputs, plan.template,
-                plan.problems, plan.meta)
+    return rewrite(plan, "mean", _match)
 
 
-class _Index:
-    """Who reads and who writes each slot of a plan's steps."""
 
-    def __init__(self, plan, steps):
-        self.plan, self.steps = plan, steps
-        self.shapes, self.dtypes = plan.meta
-        self.consumers: dict = {}
-        self.producer: dict = {}
-        for i, step in enumerate(steps):
-            for s in step.ins:
-                self.consumers.setdefault(s, []).append(i)
-            for s in step.outs:
-                self.producer[s] = i
-        self.outputs = {s for kind, s in plan.outputs if kind == "slot"}
-        self.vjp_of = {st.ins[1]: i for i, st in enumerate(steps) if st.kind == "vjp"}
-
-    def users(self, slot):
-        return self.consumers.get(slot, [])
-
-    def prim(self, i, name, ins=None):
-        """Step ``i`` if it is the primitive ``name`` (on exactly ``ins``, when given)."""
-        step = self.steps[i]
-        if step.kind != "prim" or step.fn.name != name:
-            return None
-        if ins is not None and tuple(step.ins) != tuple(ins):
-            return None
-        return step
-
-    def single(self, slot):
-        """The one step reading ``slot`` (an intermediate value), else ``None``."""
-        users = self.users(slot)
-        return users[0] if len(users) == 1 and slot not in self.outputs else None
-
-    def only(self, slot, name, ins=None):
-        """The one step reading ``slot``, if it is the primitive ``name``; else ``None``."""
-        users = self.users(slot)
-        if len(users) != 1 or slot in self.outputs:
-            return None
-        return users[0] if self.prim(users[0], name, ins) is not None else None
-
-
-def _forward(ix: _Index, i):
+def _forward(ix: PlanIndex, i):
     """The chain's forward that starts at the ``mean`` step ``i``: its named slots and steps."""
     first = ix.steps[i]
     if first.params.get("keepdims") is not True:
@@ -193,7 +133,7 @@ def _forward(ix: _Index, i):
     return found, params, ins
 
 
-def _backward(ix: _Index, fwd_steps, found, ins):
+def _backward(ix: PlanIndex, fwd_steps, found, ins):
     """The chain's backward steps, its output gradient's slot and its results, or ``None``."""
     saved = {ix.steps[k].outs[1]: k for k in fwd_steps}
     region = {ix.vjp_of[s] for s in saved if s in ix.vjp_of}
@@ -267,7 +207,7 @@ def _owner(ix, slot, found, region):
     return None
 
 
-def _match(ix: _Index, i):
+def _match(ix: PlanIndex, i):
     forward = _forward(ix, i)
     if forward is None:
         return None
