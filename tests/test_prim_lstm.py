@@ -186,3 +186,28 @@ def test_results_never_alias_the_reused_buffers(fused):
         np.testing.assert_array_equal(out, kept[0])
         for a, b in zip(grads, kept[1]):
             np.testing.assert_array_equal(a, b)
+
+
+def test_sequences_on_several_threads_do_not_share_buffers():
+    import threading
+
+    data = [_arrays("float32", T=12, B=4, U=6, seed=10 + i) for i in range(4)]
+    expected = [_prim_rnn._scan_fwd(*a, kind="lstm", return_sequences=True)[0] for a in data]
+    results, errors = {}, []
+
+    def work(i):
+        try:
+            for _ in range(25):
+                out = _prim_rnn._scan_fwd(*data[i], kind="lstm", return_sequences=True)[0]
+                if not np.array_equal(out, expected[i]):
+                    errors.append(i)
+            results[i] = True
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 4

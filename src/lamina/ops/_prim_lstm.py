@@ -35,10 +35,10 @@ _kept = [0]
 
 
 def _take(shape, dtype):
-    free = _FREE.get((shape, np.dtype(dtype).str))
-    if not free:
+    try:  # (pop, not a test then a pop: another thread may take the last one in between)
+        a = _FREE.get((shape, np.dtype(dtype).str), []).pop()
+    except IndexError:
         return np.empty(shape, dtype)
-    a = free.pop()
     _kept[0] -= a.nbytes
     return a
 
