@@ -1,20 +1,24 @@
-"""The common LSTM of ``recurrent_scan``, run as two whole-sequence loops.
+"""The common LSTM, run as two whole-sequence loops.
 
 This is the case almost every model has: Keras's default activations (``tanh`` for the cell,
-``sigmoid`` for the gates), no mask and no recurrent dropout. ``_prim_rnn`` sends it here; every
-other case takes that module's general step-by-step cell. The numbers are the same function,
-computed with fewer and cheaper NumPy calls per step:
+``sigmoid`` for the gates) and no recurrent dropout, with or without a mask. Two primitives of
+``_prim_rnn`` run it here: ``recurrent_scan`` (from the projected inputs, when the layer has
+projected them itself, e.g. with a dropout mask per gate) and ``lstm_sequence`` (from the raw
+inputs: the input projection inside each step's product). Every other case takes
+``_prim_rnn``'s general step-by-step cell. The numbers are the same function, computed with
+fewer and cheaper NumPy calls per step:
 
-- All four gates are activated by one ``exp`` over the step's whole row. With
-  ``sigmoid(x) = 1 / (1 + exp(-x))`` and ``tanh(x) = 2 * sigmoid(2x) - 1``, the recurrent kernel
-  and the projected inputs are multiplied once, before the loop, by ``-1`` (gates ``i, f, o``)
-  and ``-2`` (the candidate ``g``) — exact scalings, so the pre-activations are exactly those of
-  the unscaled product, negated and doubled. ``exp`` overflowing to ``inf`` for a very negative
-  gate gives its exact limit, 0.
+- All four gates are activated by one ``exp`` over the step's gates. With
+  ``sigmoid(x) = 1 / (1 + exp(-x))`` and ``tanh(x) = 2 * sigmoid(2x) - 1``, the kernels and the
+  projected inputs are multiplied once, before the loop, by ``-1`` (gates ``i, f, o``) and ``-2``
+  (the candidate ``g``) — exact scalings, so the pre-activations are exactly those of the
+  unscaled product, negated and doubled. ``exp`` overflowing to ``inf`` for a very negative gate
+  gives its exact limit, 0.
 - The backward loop carries only what depends on the recursion (``dh``, ``dc``). The factors of
   the gate gradients that do not (``g * i(1-i)``, ``c_prev * f(1-f)``, ``i * (1-g^2)``,
   ``tanh(c) * o(1-o)`` and ``o * (1-tanh(c)^2)``) are computed for every step at once before it.
-- Every buffer is preallocated and every call writes into it: no copies of the states per step.
+- Every call writes into a buffer made for it, and the large buffers are reused from one
+  sequence to the next (below): no copies of the states per step, no page faults per step.
 """
 
 from __future__ import annotations
