@@ -10,8 +10,8 @@ table too: a traced step records every operation that reads values.
 
 The definitions live in ``_prim_math.py`` (elementwise, reductions, softmax)
 ``_prim_array.py`` (shapes, indexing, linear algebra, fused ops) and
-``_prim_nn.py`` (fused batch normalization), ``_prim_image.py`` (resize, affine
-resampling, crops at traced offsets), ``_prim_rnn.py`` (a fused recurrent sequence),
+``_prim_nn.py`` (fused batch and layer normalization), ``_prim_image.py`` (resize, affine
+resampling, crops at traced offsets), ``_prim_rnn.py`` (fused recurrent sequences; the common LSTM's loops in ``_prim_lstm.py``),
 ``_prim_einsum.py`` (einsum, as BLAS products where it can); this module is the one place
 to import them from.
 """
