@@ -58,18 +58,7 @@ def keras_style(keras, x, y):
         layers.Dropout(0.5), layers.Dense(10, activation="softmax")])
     model.compile(optimizer=keras.optimizers.Adam(LR), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    times = []
-
-    class StepTimes(keras.callbacks.Callback):
-        def on_train_batch_begin(self, batch, logs=None):
-            self.t = time.perf_counter()
-
-        def on_train_batch_end(self, batch, logs=None):
-            times.append(time.perf_counter() - self.t)
-
-    start = time.perf_counter()
-    history = model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, verbose=0, callbacks=[StepTimes()])
-    fit_s = time.perf_counter() - start
+    history, fit_s, times = bt.timed_fit(keras, model, x, y, BATCH, EPOCHS)
     steps = -(-N // BATCH)
     model.predict(x[:512], batch_size=256, verbose=0)  # traced / warmed up
     start = time.perf_counter()
@@ -103,18 +92,11 @@ def gemm_seconds():
 
 def worker(framework, threads):
     x, y = mnist_like()
-    if framework == "lamina":
-        lamina = bt.import_lamina()
-
-        result = keras_style(lamina, x, y)
-        result["gemm_s"] = gemm_seconds()
+    if framework in ("lamina", "keras"):
+        result = keras_style(bt.keras_like(framework), x, y)
+        if framework == "lamina":
+            result["gemm_s"] = gemm_seconds()
         return result
-    if framework == "keras":
-        os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        import keras
-
-        return keras_style(keras, x, y)
     return worker_torch(x, y, threads)
 
 

@@ -51,19 +51,7 @@ def keras_style(keras, x, y, epochs):
     model = keras.Sequential([keras.Input((STEPS, FEATURES)), layers.LSTM(UNITS),
                               layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.Adam(LR), loss="mse")
-    times = []
-
-    class StepTimes(keras.callbacks.Callback):
-        def on_train_batch_begin(self, batch, logs=None):
-            self.t = time.perf_counter()
-
-        def on_train_batch_end(self, batch, logs=None):
-            times.append(time.perf_counter() - self.t)
-
-    start = time.perf_counter()
-    history = model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0,
-                        callbacks=[StepTimes()])
-    fit_s = time.perf_counter() - start
+    history, fit_s, times = bt.timed_fit(keras, model, x, y, BATCH, epochs)
     steps = -(-len(x) // BATCH)
     return {"fit_s": fit_s, "step_s": statistics.median(times[steps:] or times),
             "loss": float(history.history["loss"][-1])}
@@ -71,16 +59,8 @@ def keras_style(keras, x, y, epochs):
 
 def worker(framework, threads, samples, epochs):
     x, y = sequences(samples)
-    if framework == "lamina":
-        lamina = bt.import_lamina()
-
-        return keras_style(lamina, x, y, epochs)
-    if framework == "keras":
-        os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        import keras
-
-        return keras_style(keras, x, y, epochs)
+    if framework in ("lamina", "keras"):
+        return keras_style(bt.keras_like(framework), x, y, epochs)
     return worker_torch(x, y, threads, epochs)
 
 

@@ -1259,6 +1259,35 @@ def import_lamina():
     return lamina
 
 
+def keras_like(framework):
+    """The Keras-style module a one-workload worker trains with: lamina, or Keras 3 on
+    TensorFlow."""
+    if framework == "lamina":
+        return import_lamina()
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    return keras
+
+
+def timed_fit(keras, model, x, y, batch_size, epochs):
+    """``model.fit`` with every train step timed: ``(history, fit seconds, step seconds)``."""
+    times = []
+
+    class StepTimes(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            self.t = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            times.append(time.perf_counter() - self.t)
+
+    start = time.perf_counter()
+    history = model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0,
+                        callbacks=[StepTimes()])
+    return history, time.perf_counter() - start, times
+
+
 def step_rounds(frameworks, wanted, python_args, threads, rounds, measure_one):
     """Run ``measure_one(framework, python, repo_src)`` for each usable framework, ``rounds``
     times in a rotating order, printing each step time; returns (usable, results, seconds)."""
