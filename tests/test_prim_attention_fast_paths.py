@@ -14,6 +14,7 @@ import lamina
 from lamina import ops
 from lamina.ops import _prim_einsum as pe
 from lamina.ops import _prim_math as pm
+from lamina.ops._table import rsum
 
 PERMUTED = [  # subscripts, shapes: pairs whose output is not in the product's natural order
     ("acbe,aecd->abcd", (2, 3, 4, 5), (2, 5, 3, 6)),  # attention's combination
@@ -82,8 +83,9 @@ def test_an_einsum_of_a_variable_keeps_its_value_when_the_variable_changes():
 
 # -- softmax ---------------------------------------------------------------------------------
 def _plain_softmax(x, axis):
+    # (sums as lamina takes every sum: ``rsum``, a matrix-vector product over trailing axes)
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    return e / rsum(e, axis, True)
 
 
 def _edge_rows(dtype):
@@ -141,13 +143,13 @@ def test_softmax_vjp_is_the_plain_formula_bit_for_bit(dtype, g_dtype):
     out, saved = pm._softmax_fwd(x, axis=-1)
     g = rng.standard_normal(x.shape).astype(dtype if g_dtype == "same" else g_dtype)
     (got,) = pm._softmax_vjp(g, saved, (True,))
-    want = out * (g - np.sum(g * out, axis=-1, keepdims=True))
+    want = out * (g - rsum(g * out, -1, True))
     np.testing.assert_array_equal(got, want)
     assert got.dtype == want.dtype
     # a gradient that broadcasts (a smaller array) takes the plain route
     g1 = g[:, :1, :]
     (got1,) = pm._softmax_vjp(g1, saved, (True,))
-    np.testing.assert_array_equal(got1, out * (g1 - np.sum(g1 * out, axis=-1, keepdims=True)))
+    np.testing.assert_array_equal(got1, out * (g1 - rsum(g1 * out, -1, True)))
 
 
 def test_softmax_vjp_leaves_its_inputs_alone():

@@ -17,6 +17,7 @@ import numpy as np
 from lamina import config
 from lamina.autodiff import _state
 from lamina.autodiff import tensor as _t
+from lamina.autodiff.reduce import sum_trailing
 from lamina.autodiff.tensor import Node, Tensor, Variable, raw_value
 
 __all__ = ["GradientTape", "Primitive", "apply", "unbroadcast", "stop_gradient"]
@@ -119,7 +120,8 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
         grad = grad.sum(axis=tuple(range(extra)))
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
+        summed = sum_trailing(grad, axes, True)
+        grad = grad.sum(axis=axes, keepdims=True) if summed is None else summed
     if grad.shape != shape:
         grad = np.broadcast_to(grad, shape)
     return grad
@@ -144,8 +146,12 @@ def unbroadcast_into(grad: np.ndarray, shape: tuple, out: np.ndarray) -> np.ndar
     extra = grad.ndim - len(shape)
     axes = tuple(range(extra)) + tuple(
         extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
-    np.add.reduce(grad, axes, None, out.reshape(tuple(n for i, n in enumerate(shape)
-                                                     if extra + i not in axes)))
+    kept = out.reshape(tuple(n for i, n in enumerate(shape) if extra + i not in axes))
+    summed = sum_trailing(grad, axes)
+    if summed is None:
+        np.add.reduce(grad, axes, None, kept)
+    else:
+        np.copyto(kept, summed)
     return out
 
 

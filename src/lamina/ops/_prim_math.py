@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from lamina.autodiff import reduce as _reduce
 from lamina.ops._table import _axis_size, _def, _expand_reduced, _nograd, rmax, rsum
 
 # -- elementwise arithmetic --------------------------------------------------
@@ -210,7 +211,7 @@ SUM = _def("sum", _sum_fwd, _sum_vjp)
 
 
 def _mean_fwd(x, axis=None, keepdims=False):
-    return np.mean(x, axis=axis, keepdims=keepdims), (np.shape(x), axis, keepdims)
+    return _reduce.mean(x, axis, keepdims), (np.shape(x), axis, keepdims)
 
 
 def _mean_vjp(g, s, n):

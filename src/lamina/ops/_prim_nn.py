@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lamina.autodiff import reduce as _reduce
 from lamina.autodiff.tape import unbroadcast, unbroadcast_into
 from lamina.ops._table import _axis_size, _def, _no_gradient
 
@@ -109,9 +110,9 @@ BATCH_MOMENTS = _def("batch_moments", _moments_fwd, _no_gradient)
 def _ln_fwd(x, epsilon, *affine, axis, scale, center):
     gamma = affine[0] if scale else None
     beta = affine[-1] if center else None
-    mean = np.mean(x, axis=axis, keepdims=True)
+    mean = _reduce.mean(x, axis, True)
     d = np.subtract(x, mean)
-    variance = np.mean(np.square(d), axis=axis, keepdims=True)
+    variance = _reduce.mean(np.square(d), axis, True)
     e = np.subtract(mean, mean)  # (the chain's ``mean - stop_gradient(mean)``)
     variance = np.subtract(variance, np.square(e))
     s = np.sqrt(np.add(variance, epsilon))
