@@ -103,12 +103,10 @@ def _relu_fwd(x):
 
 
 def _relu_vjp(g, out, n):
-    # out >= 0, so sign(out) is the 0/1 mask of x > 0 (relu'(0) = 0): a float multiply is
-    # much cheaper than one by a boolean array (which NumPy casts through a buffer).
-    mask = np.sign(out)
-    if type(mask) is np.ndarray and mask.dtype == g.dtype and mask.shape == g.shape:
-        return (np.multiply(g, mask, out=mask),)  # (a 0-d input gives a NumPy scalar)
-    return (g * mask,)
+    # g where x > 0, else 0 (relu'(0) = 0, and 0 where x is NaN, as TensorFlow's
+    # ``g * (x > 0)``): NumPy multiplies by a boolean mask about twice as fast as it takes
+    # ``sign``, whose loop has no SIMD form.
+    return (np.multiply(g, np.greater(out, _zero(out.dtype) if type(out) is np.ndarray else 0)),)
 
 
 RELU = _def("relu", _relu_fwd, _relu_vjp)
