@@ -177,42 +177,39 @@ class LSTMSequence:
     def __del__(self):
         try:
             _give(self.Z, self.H if self.S is None else self.S, self.C, self.TC, self.OUT,
-                  *(self._factors_done or ())[1:])
+                  *(self._factors_done or ())[:2])
         except Exception:  # pragma: no cover - interpreter shutdown
             pass
 
     def _factors(self):
-        """The gate gradients' step-local factors ``A`` ``(T, 4, U, B)`` — written over the
-        gates, which the gradient needs no more — with ``o * tanh'(c)`` and the forget gate.
-        Kept, should a second gradient of the same sequence be asked for."""
+        """The gate gradients' step-local factors ``A`` ``(T, 4, U, B)`` (in a buffer of their
+        own, so the gates stay as they are: the forget gate is the factor that carries ``dc``
+        back), with ``o * tanh'(c)``. Kept, should a second gradient of the same sequence be
+        asked for."""
         if self._factors_done is not None:
             return self._factors_done
         T, U, B = self.T, self.U, self.B
-        A = self.Z.reshape(T, 4, U, B)
-        i, f, g, o = A[:, 0], A[:, 1], A[:, 2], A[:, 3]
+        Z4 = self.Z.reshape(T, 4, U, B)
+        i, f, g, o = Z4[:, 0], Z4[:, 1], Z4[:, 2], Z4[:, 3]
         dtype = self.Z.dtype
-        F = _take((T, U, B), dtype)
-        np.copyto(F, f)
+        A = _take((T, 4, U, B), dtype)
+        a_i, a_f, a_g, a_o = A[:, 0], A[:, 1], A[:, 2], A[:, 3]
+        np.subtract(1, i, out=a_i)
+        a_i *= i
+        a_i *= g  # g * i(1 - i)
+        np.subtract(1, f, out=a_f)
+        a_f *= f
+        a_f *= self.C[:-1]  # c_prev * f(1 - f)
+        np.multiply(g, g, out=a_g)
+        np.subtract(1, a_g, out=a_g)
+        a_g *= i  # i * (1 - g^2)
+        np.subtract(1, o, out=a_o)
+        a_o *= self.H[1:]  # tanh(c) * o(1 - o), as h * (1 - o): h = o * tanh(c)
         K = _take((T, U, B), dtype)
         np.multiply(self.TC, self.TC, out=K)
         np.subtract(1, K, out=K)
         K *= o  # o * (1 - tanh(c)^2)
-        tmp = _take((T, U, B), dtype)
-        np.subtract(1, i, out=tmp)
-        tmp *= i
-        tmp *= g  # g * i(1 - i)
-        np.multiply(g, g, out=g)
-        np.subtract(1, g, out=g)
-        g *= i  # i * (1 - g^2)
-        np.copyto(i, tmp)
-        np.subtract(1, f, out=tmp)
-        f *= tmp
-        f *= self.C[:-1]  # c_prev * f(1 - f)
-        np.subtract(1, o, out=tmp)
-        o *= tmp
-        o *= self.TC  # tanh(c) * o(1 - o)
-        _give(tmp)
-        self._factors_done = (A, K, F)
+        self._factors_done = (A, K, f)
         return self._factors_done
 
     def backward(self, g_seq, g_last, dh_final, dc_final, need_x=True):
