@@ -341,3 +341,18 @@ def test_large_inputs_stay_finite(name, dtype):
 
 def test_an_older_config_naming_a_function_as_its_class_still_loads():
     assert activations.deserialize({"class_name": "relu", "config": "relu"}) is activations.relu
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_relu_gradient_is_the_incoming_gradient_where_x_is_positive(dtype):
+    from lamina.ops import _prim_math as pm
+
+    x = np.array([-2.0, -0.0, 0.0, 1e-30, 3.0, np.inf, np.nan, -np.inf], dtype)
+    out, saved = pm._relu_fwd(x)
+    g = np.arange(1, 9, dtype=dtype)
+    (got,) = pm._relu_vjp(g, saved, (True,))
+    # relu'(0) = 0, and 0 where x is NaN (TensorFlow's g * (x > 0))
+    np.testing.assert_array_equal(got, np.array([0, 0, 0, 4, 5, 6, 0, 0], dtype))
+    assert got.dtype == np.dtype(dtype)
+    (scalar,) = pm._relu_vjp(np.float32(2.0), pm._relu_fwd(np.float32(0.5))[1], (True,))
+    assert float(scalar) == 2.0
