@@ -1,8 +1,10 @@
-"""The fast paths of the conv and pool primitives give the plain numbers (ties included)."""
+"""The fast paths of the primitives give the plain numbers: conv and pool (ties included), and
+products of N-D arrays with a matrix folded into one 2-D product."""
 
 import numpy as np
 import pytest
 
+from lamina.ops import _prim_array as pa
 from lamina.ops import _prim_conv as pc
 
 
@@ -45,3 +47,31 @@ def test_conv_input_gradient_matches_the_windows_matrix_route():
     dcols = np.dot(g2, kernel.reshape(-1, 5).T).reshape(2, 6, 6, 3, 3, 4)
     slow = pc._col2im(dcols, padded, (3, 3), out, (1, 1), (1, 1))
     np.testing.assert_allclose(fast, slow, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "4-D", "2-D"])
+def test_products_with_a_matrix_fold_leading_axes_into_rows(dtype, layout):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal({"4-D": (2, 3, 5, 8), "2-D": (6, 8)}.get(layout, (4, 5, 8)))
+    if layout == "transposed":  # leading axes that do not fold without a copy: matmul's way
+        x = rng.standard_normal((5, 4, 8)).transpose(1, 0, 2)
+    x = x.astype(dtype)
+    kernel = rng.standard_normal((8, 3)).astype(dtype)
+    bias = rng.standard_normal(3).astype(dtype)
+    want = np.matmul(x.astype("float64"), kernel.astype("float64"))
+    tol = 1e-12 if dtype == "float64" else 1e-5
+    got, _ = pa._matmul_fwd(x, kernel)
+    assert got.shape == want.shape and got.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+    dense, saved = pa._dense_fwd(x, kernel, bias)
+    np.testing.assert_allclose(dense, want + bias, rtol=tol, atol=tol)
+    g = rng.standard_normal(want.shape).astype(dtype)
+    gx, gk, gb = pa._dense_vjp(g, saved, (True, True, True))
+    (gx2, gk2) = pa._matmul_vjp(g, (x, kernel), (True, True))
+    g64 = g.astype("float64")
+    for a in (gx, gx2):
+        assert a.shape == x.shape and a.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(a, np.matmul(g64, kernel.T.astype("float64")), rtol=tol, atol=tol)
+    np.testing.assert_allclose(gk, gk2, rtol=tol, atol=tol)
+    np.testing.assert_allclose(gb, g64.reshape(-1, 3).sum(0), rtol=tol, atol=tol)

@@ -142,9 +142,21 @@ PAD = _def("pad", _pad_fwd, _pad_vjp)
 # -- linear algebra -----------------------------------------------------------
 
 
+def _rows_dot(a, b):
+    """``a @ b`` for ``a`` ``(..., k)`` and a matrix ``b`` ``(k, m)``: when ``a``'s leading axes
+    fold into rows without a copy, one 2-D BLAS product; NumPy's ``matmul`` would make one per
+    leading index (a Dense layer over ``(32, 64, 64)``: 32 small products, 1.5x the time)."""
+    if a.ndim == 2 and b.ndim == 2:
+        return np.dot(a, b)
+    if a.ndim > 2 and b.ndim == 2 and type(a) is np.ndarray and a.flags.c_contiguous:
+        return np.dot(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[1:])
+    return np.matmul(a, b)
+
+
 def _matmul_fwd(a, b):
-    if np.ndim(a) == 2 and np.ndim(b) == 2:
-        return np.dot(a, b), (a, b)
+    if np.ndim(a) >= 2 and np.ndim(b) == 2:
+        a, b = np.asarray(a), np.asarray(b)
+        return _rows_dot(a, b), (a, b)
     return np.matmul(a, b), (a, b)
 
 
@@ -171,7 +183,7 @@ def _matmul_vjp(g, s, n):
     if a.ndim == 2 and b.ndim == 2:
         return (np.dot(g, b.T) if n[0] else None, np.dot(a.T, g) if n[1] else None)
     if n[0]:
-        ga = np.matmul(g, np.swapaxes(b, -1, -2))
+        ga = _rows_dot(g, b.T) if b.ndim == 2 else np.matmul(g, np.swapaxes(b, -1, -2))
     if n[1]:
         if a.ndim > 2 and b.ndim == 2:
             # Fold batch dims: one BLAS call instead of a batched one plus a sum.
@@ -212,7 +224,7 @@ MATMUL.vjp_into = _matmul_vjp_into
 # np.dot on two 2-D arrays: the same BLAS product as np.matmul, with less call overhead.
 
 def _dense_fwd(x, kernel, bias):
-    out = np.dot(x, kernel) if x.ndim == 2 and kernel.ndim == 2 else np.matmul(x, kernel)
+    out = _rows_dot(x, kernel)
     out += bias
     return out, (x, kernel)
 
@@ -226,7 +238,7 @@ def _dense_vjp_into(g, s, n, outs):
     x, kernel = s
     gx = gk = gb = None
     if n[0]:
-        gx = np.dot(g, kernel.T) if g.ndim == 2 else np.matmul(g, kernel.T)
+        gx = _rows_dot(g, kernel.T)
     if n[1]:
         x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
         g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
