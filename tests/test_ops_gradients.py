@@ -381,6 +381,16 @@ case("layer_normalization/fused_primitive_two_axes_no_affine",
          lamina.ops._primitives.LAYER_NORM, (x, np.asarray(0.01)), axis=(1, 2),
          scale=False, center=False),
      normal(2, 3, 4), covers=())
+# ops.layer_normalization (what LayerNormalization calls): the same primitive, its closed-form VJP.
+case("layer_normalization", lambda x, g, b: ops.layer_normalization(x, g, b, epsilon=1e-3),
+     normal(4, 6), normal(6), normal(6))
+case("layer_normalization/two_axes_scale_only",
+     lambda x, g: ops.layer_normalization(x, g, axis=(1, 2), epsilon=0.01),
+     normal(2, 3, 4), normal(3, 4))
+case("layer_normalization/middle_axis_offset_only",
+     lambda x, b: ops.layer_normalization(x, beta=b, axis=1), normal(2, 3, 4), normal(3))
+case("layer_normalization/no_affine", lambda x: ops.layer_normalization(x, axis=-1),
+     normal(3, 5))
 # The fused recurrent sequence (RECURRENT_SCAN, used by LSTM/GRU/SimpleRNN): every kind, with
 # a mask (a masked first step included), go_backwards, returned states and dropout masks.
 _SCAN_MASK = np.array([[False, True, True, False], [True, True, False, True]])

@@ -1,11 +1,14 @@
-"""The engine's layer-normalization fusion: the fused primitive repeats the chain to the bit.
+"""Layer normalization as one primitive: the engine's fusion of Keras's chain, and the op.
 
-``engine/fuse_norm.py`` replaces the ~20 forward and ~30 backward steps of a traced
-``LayerNormalization`` by the ``layer_normalization`` primitive. These tests pin that the
-primitive gives the chain's numbers bit for bit (forward and every gradient, float32 and
-float64, with and without scale and offset, over one or several axes), that it is the
-textbook layer normalization, that the engine uses it where it should and not where the
-chain's values serve anything else, and that traced training still equals eager training.
+``engine/fuse_norm.py`` replaces the ~20 forward and ~30 backward steps of Keras's chain of
+ops, traced from a layer that writes it out (``ChainNorm`` below, as a user's own layer would),
+by the ``layer_normalization`` primitive. These tests pin that the primitive then gives the
+chain's numbers bit for bit (forward and every gradient, float32 and float64, with and without
+scale and offset, over one or several axes), that it is the textbook layer normalization, that
+the engine uses it where it should and not where the chain's values serve anything else, and
+that traced training still equals eager training. ``LayerNormalization`` itself calls
+``ops.layer_normalization``, the same primitive with its closed-form VJP, in eager and traced
+steps alike: checked at the end.
 """
 
 import numpy as np
@@ -137,20 +140,37 @@ def _fused_steps(model, kind="prim"):
     return counts.pop()
 
 
-def _block(norm_kwargs, reuse_input=False):
+class ChainNorm(layers.LayerNormalization):
+    """Keras's layer normalization written out on ops, as a user's own layer would: the chain
+    the engine fuses."""
+
+    def call(self, inputs):
+        ndim = len(inputs.shape)
+        gamma, beta = self._broadcast(self.gamma, ndim), self._broadcast(self.beta, ndim)
+        mean, variance = ops.moments(inputs, axes=tuple(self._axes), keepdims=True)
+        inv = ops.rsqrt(ops.add(variance, self.epsilon))
+        if gamma is not None:
+            inv = ops.multiply(inv, gamma)
+        shift = ops.negative(ops.multiply(mean, inv))
+        if beta is not None:
+            shift = ops.add(shift, beta)
+        return ops.add(ops.multiply(inputs, inv), shift)
+
+
+def _block(norm_kwargs, reuse_input=False, norm=ChainNorm):
     inputs = lamina.Input((6, 8))
     h = layers.Dense(8)(inputs)
     h = layers.Add()([inputs, h])
-    n = layers.LayerNormalization(**norm_kwargs)(h)
+    n = norm(**norm_kwargs)(h)
     if reuse_input:  # the normalization's input also feeds something else
         n = layers.Add()([n, layers.Dense(8)(h)])
     out = layers.Dense(3, activation="softmax")(layers.GlobalAveragePooling1D()(n))
     return lamina.Model(inputs, out)
 
 
-def _first(norm_kwargs, reuse_input=False):
+def _first(norm_kwargs, reuse_input=False, norm=ChainNorm):
     inputs = lamina.Input((6, 8))
-    h = layers.LayerNormalization(**norm_kwargs)(inputs)  # the model's input: no dx needed
+    h = norm(**norm_kwargs)(inputs)  # the model's input: no dx needed
     out = layers.Dense(3, activation="softmax")(layers.GlobalAveragePooling1D()(h))
     return lamina.Model(inputs, out)
 
@@ -159,9 +179,9 @@ X = np.random.default_rng(0).standard_normal((40, 6, 8)).astype("float32") * 2 +
 Y = (X[:, 0, :3].argmax(-1)).astype("int32")
 
 
-def _train(make, kwargs, run_eagerly, reuse_input=False):
+def _train(make, kwargs, run_eagerly, reuse_input=False, norm=ChainNorm):
     lamina.utils.set_random_seed(11)
-    model = make(kwargs, reuse_input)
+    model = make(kwargs, reuse_input, norm)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"], run_eagerly=run_eagerly)
     history = model.fit(X, Y, batch_size=16, epochs=2, verbose=0)
@@ -236,3 +256,63 @@ def test_plans_without_meta_pass_unchanged():
 
     bare = Bare()
     assert fuse_norm.fuse_layer_norm(bare) is bare
+
+
+# -- the op and the layer -------------------------------------------------------------------
+def _op(x, gamma, beta, axis, epsilon, g):
+    """``ops.layer_normalization`` on the tape: outputs and gradients (the closed-form VJP)."""
+    tx = ops.convert_to_tensor(x)
+    tg = None if gamma is None else lamina.Variable(gamma)
+    tb = None if beta is None else lamina.Variable(beta)
+    with lamina.GradientTape() as tape:
+        tape.watch(tx)
+        out = ops.layer_normalization(tx, tg, tb, axis=axis, epsilon=epsilon)
+    sources = [tx] + [v for v in (tg, tb) if v is not None]
+    grads = tape.gradient(out, sources, output_gradients=ops.convert_to_tensor(g))
+    return np.asarray(out), [np.asarray(v) for v in grads]
+
+
+@pytest.mark.parametrize("affine", ["both", "scale", "center", "neither"])
+@pytest.mark.parametrize("x_shape,axis,p_shape", SHAPES)
+@pytest.mark.parametrize("dtype,tol", [("float64", 1e-11), ("float32", 2e-5)])
+def test_the_op_is_the_chain_forward_bit_for_bit_and_its_gradient_to_rounding(
+        x_shape, axis, p_shape, affine, dtype, tol):
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal(x_shape) * 3 + 1).astype(dtype)
+    gamma = rng.standard_normal(p_shape).astype(dtype) if affine in ("both", "scale") else None
+    beta = rng.standard_normal(p_shape).astype(dtype) if affine in ("both", "center") else None
+    g = rng.standard_normal(x_shape).astype(dtype)
+    out, grads = _op(x, gamma, beta, axis, 1e-3, g)
+    want_out, want_grads = _chain(x, gamma, beta, axis, 1e-3, g)
+    _same_bits(out, want_out)
+    for got, want in zip(grads, want_grads):
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol * np.abs(want).max())
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"center": False}, {"scale": False}, {"axis": (1, 2)}])
+def test_the_layer_is_one_primitive_each_way_and_traced_training_equals_eager(kwargs):
+    traced, h1 = _train(_block, kwargs, False, norm=layers.LayerNormalization)
+    eager, h2 = _train(_block, kwargs, True, norm=layers.LayerNormalization)
+    assert _fused_steps(traced) == 1 and _fused_steps(traced, "vjp") == 1
+    fn = traced.make_train_function()
+    for entry in [e for e in fn._entries.values() if e.compiled is not None]:
+        names = {getattr(st.fn, "name", None) for st in entry.compiled.plan.steps}
+        assert not names & {"rsqrt", "reciprocal", "sqrt"}, names  # (no chain left)
+    assert h1 == h2
+    for a, b in zip(traced.get_weights(), eager.get_weights()):
+        _same_bits(a, b)
+
+
+def test_the_op_checks_its_arguments_and_keeps_keras_defaults():
+    x = np.arange(5, dtype="float32")
+    np.testing.assert_allclose(np.asarray(ops.layer_normalization(x)),
+                               [-1.4142135, -0.70710677, 0.0, 0.7071067, 1.4142135], rtol=1e-6)
+    with pytest.raises(ValueError, match="axis=3 is out of range"):
+        ops.layer_normalization(np.ones((2, 3)), axis=3)
+    with pytest.raises(ValueError, match="gamma must have the shape"):
+        ops.layer_normalization(np.ones((2, 3, 4)), np.ones(5), axis=(1, 2))
+    half = ops.layer_normalization(np.arange(6, dtype="float16").reshape(2, 3))
+    assert str(half.dtype) == "float16"
+    with pytest.warns(UserWarning, match="rms_scaling=True is deprecated"):
+        ops.layer_normalization(x, rms_scaling=True)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+import warnings
+
+import numpy as np
 
 from lamina import config
 from lamina.autodiff.tape import apply
 from lamina.autodiff.tensor import Tensor
 from lamina.ops import _primitives as P
 from lamina.ops._array import take_along_axis
-from lamina.ops._core import expand_dims, ndim, reshape, shape, squeeze
+from lamina.ops._core import cast, convert_to_tensor, expand_dims, ndim, reshape, shape, squeeze
 from lamina.ops._math import (
     abs,
     add,
@@ -31,6 +34,7 @@ from lamina.ops._math import (
     square,
     subtract,
     sum,
+    var,
     where,
 )
 
@@ -179,6 +183,59 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
     if offset is not None:
         shift = add(shift, offset)
     return add(multiply(x, inv), shift)
+
+
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwargs) -> Tensor:
+    """Normalize each sample of ``x`` over ``axis``: ``gamma * (x - mean) / sqrt(var + epsilon)
+    + beta``, computed in Keras's order (``x * inv + (beta - mean * inv)``).
+
+    ``gamma`` and ``beta`` have the shape of the normalized axes (or broadcast against ``x``);
+    ``epsilon`` defaults to ``keras.config.epsilon()``. Inputs narrower than float32 are
+    normalized in float32 and cast back, as Keras does. ``rms_scaling=True`` (deprecated in
+    Keras too) divides by the standard deviation only, with no offset.
+    """
+    rms_scaling = kwargs.pop("rms_scaling", False)
+    if kwargs:
+        raise TypeError(f"layer_normalization() got unexpected keyword arguments {sorted(kwargs)}")
+    if rms_scaling:
+        warnings.warn("layer_normalization: rms_scaling=True is deprecated (as in Keras): it "
+                      "scales by the standard deviation, not the root mean square.",
+                      stacklevel=2)
+    x = convert_to_tensor(x)
+    rank = ndim(x)
+    axes = [axis] if isinstance(axis, int) else list(axis)
+    if not axes or any(not -rank <= a < rank for a in axes):
+        raise ValueError(f"layer_normalization: axis={axis} is out of range for an input of "
+                         f"rank {rank}; pass axes in [{-rank}, {rank - 1}].")
+    axes = sorted(a % rank for a in axes)
+    dims = shape(x)
+    broadcast = [dims[a] if a in axes else 1 for a in range(rank)]
+    original = x.dtype
+    if str(original) not in ("float32", "float64"):
+        x = cast(x, "float32")
+    eps = config.epsilon() if epsilon is None else float(epsilon)
+
+    def affine(name, v):
+        if v is None:
+            return None
+        v = convert_to_tensor(v, dtype=str(x.dtype))
+        if ndim(v) != rank and axes != [rank - 1]:
+            if int(np.prod(shape(v))) != int(np.prod(broadcast)):
+                raise ValueError(
+                    f"layer_normalization: {name} must have the shape of the normalized axes "
+                    f"{tuple(dims[a] for a in axes)}; received shape {tuple(shape(v))}.")
+            v = reshape(v, broadcast)
+        return v
+
+    gamma, beta = affine("gamma", gamma), affine("beta", beta)
+    if rms_scaling:
+        out = multiply(x, rsqrt(add(var(x, axis=tuple(axes), keepdims=True), eps)))
+        out = multiply(out, gamma) if gamma is not None else out
+    else:
+        ins = (x, np.asarray(eps, str(x.dtype))) + tuple(v for v in (gamma, beta) if v is not None)
+        out = apply(P.LAYER_NORM, ins, axis=tuple(axes), scale=gamma is not None,
+                    center=beta is not None, chain_vjp=False)
+    return out if out.dtype == original else cast(out, original)
 
 
 def _fused_batch_normalization(x, gamma, beta, mean, variance, *, epsilon, axes, batch_stats):

@@ -86,13 +86,16 @@ BATCH_NORM = _def("batch_normalization", _bn_fwd, _bn_vjp)
 BATCH_MOMENTS = _def("batch_moments", _moments_fwd, _no_gradient)
 
 
-# -- layer normalization, as the engine fuses it --------------------------------------------
+# -- layer normalization ---------------------------------------------------------------------
 #
-# ``LayerNormalization`` is composed on ``lamina.ops`` (Keras's ``moments``, ``rsqrt`` and the
-# affine terms: about twenty primitives forward and thirty backward). ``engine/fuse_norm.py``
-# replaces that chain in a traced plan by this primitive, whose forward and VJP are the chain's
-# own operations on the same values in the same order (so eager and traced steps agree to the
-# bit), without its Python calls and with the passes the identities below make redundant:
+# Keras writes layer normalization on its ops (``moments``, ``rsqrt`` and the affine terms:
+# about twenty primitives forward and thirty backward). This primitive computes that chain's
+# forward, on the same values in the same order, in two ways backward:
+#
+# ``chain_vjp=True``: ``engine/fuse_norm.py`` replaces such a chain, written by hand in a layer
+# of the user's, by this primitive in a traced plan. Its VJP is then the chain's own operations
+# (so eager and traced steps agree to the bit), without its Python calls and with the passes
+# the identities below make redundant:
 #
 # - ``-(m * inv) + beta`` is ``beta - m * inv`` (IEEE subtraction is addition of the negation);
 # - ``(-g) * a`` is ``-(g * a)`` (rounding is symmetric), so the gradient through ``-m * inv``
@@ -102,12 +105,16 @@ BATCH_MOMENTS = _def("batch_moments", _moments_fwd, _no_gradient)
 # - the variance's correction ``square(m - stop_gradient(m))`` and its gradient are kept
 #   (they are per-row arrays: cheap), so infinities and NaNs travel as in the chain.
 #
-# ``tests/test_fuse_norm.py`` checks the fused forward and VJP bit for bit against the chain and
-# against the textbook formulas; the engine pass also checks its rewrite on random data before
-# it uses it.
+# ``chain_vjp=False``: ``ops.layer_normalization`` (which ``LayerNormalization`` calls, as in
+# Keras) is this primitive in eager and traced steps alike, so nothing needs the chain's
+# rounding: the VJP is the closed form (``_ln_vjp_direct``), in half the passes.
+#
+# ``tests/engine/test_fuse_norm.py`` checks the fused forward and VJP bit for bit against the
+# chain and against the textbook formulas; the engine pass also checks its rewrite on random
+# data before it uses it. The registry's float64 finite differences check both VJPs.
 
 
-def _ln_fwd(x, epsilon, *affine, axis, scale, center):
+def _ln_fwd(x, epsilon, *affine, axis, scale, center, chain_vjp=True):
     gamma = affine[0] if scale else None
     beta = affine[-1] if center else None
     mean = _reduce.mean(x, axis, True)
@@ -126,7 +133,8 @@ def _ln_fwd(x, epsilon, *affine, axis, scale, center):
         np.add(out, shift, out=out)
     else:
         out = np.add(out, shift)
-    saved = (x, mean, d, e, s, r, inv, gamma, np.shape(beta) if center else None, axis)
+    saved = (x, mean, d, e, s, r, inv, gamma, np.shape(beta) if center else None, axis,
+             chain_vjp)
     return out, saved
 
 
@@ -135,7 +143,9 @@ def _ln_vjp(g, saved, needs):
 
 
 def _ln_vjp_into(g, saved, needs, outs):
-    x, mean, d, e, s, r, inv, gamma, beta_shape, axis = saved
+    if not saved[-1]:
+        return _ln_vjp_direct(g, saved, needs, outs)
+    x, mean, d, e, s, r, inv, gamma, beta_shape, axis, _ = saved
     scale = gamma is not None
     need_x = needs[0]
     need_gamma = scale and needs[2]
@@ -171,6 +181,39 @@ def _ln_vjp_into(g, saved, needs, outs):
         if outs[0] is not None:
             np.copyto(outs[0], gx)
             gx = outs[0]
+    return (gx, None) + ((g_gamma,) if scale else ()) + \
+        ((g_beta,) if beta_shape is not None else ())
+
+
+def _ln_vjp_direct(g, saved, needs, outs):
+    """The VJP of ``ops.layer_normalization`` (``chain_vjp=False``: no chain to agree with), by
+    the closed form, in about half the passes of the chain's:
+    ``dx = r * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))`` with ``xhat = (x - m) * r``
+    and ``dxhat = g * gamma``; ``dgamma = sum(g * xhat)``, ``dbeta = sum(g)`` over the other
+    axes."""
+    x, mean, d, e, s, r, inv, gamma, beta_shape, axis, _ = saved
+    scale = gamma is not None
+    need_x = needs[0]
+    need_gamma = scale and needs[2]
+    gx = g_gamma = g_beta = None
+    if beta_shape is not None and needs[-1]:
+        g_beta = _reduced(g, beta_shape, outs[-1])
+    if need_x or need_gamma:
+        xhat = np.multiply(d, r)
+        if need_gamma:
+            g_gamma = _reduced(np.multiply(g, xhat), np.shape(gamma), outs[2])
+        if need_x:
+            dxhat = np.multiply(g, gamma) if scale else g
+            m1 = _reduce.mean(dxhat, axis, True)
+            p = np.multiply(dxhat, xhat)
+            m2 = _reduce.mean(p, axis, True)
+            gx = np.subtract(dxhat, m1, out=p) if p.dtype == np.result_type(dxhat, m1) \
+                else np.subtract(dxhat, m1)  # (into p, fresh and of the result's shape)
+            gx = _in_place(np.subtract, gx, _in_place(np.multiply, xhat, m2))
+            gx = _in_place(np.multiply, gx, r)
+            if outs[0] is not None:
+                np.copyto(outs[0], gx)
+                gx = outs[0]
     return (gx, None) + ((g_gamma,) if scale else ()) + \
         ((g_beta,) if beta_shape is not None else ())
 
