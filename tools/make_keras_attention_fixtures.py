@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Reference numbers of Keras's attention layers, EinsumDense, and a small Transformer block.
+"""Reference numbers of Keras's attention layers, EinsumDense, ``ops.layer_normalization``, and
+a small Transformer block.
 
 Run with the reference environment (TensorFlow 2.21, Keras 3.15.1), outside the repository:
 
@@ -107,6 +108,27 @@ LAYERS = [
 ]
 
 
+# keras.ops.layer_normalization (what LayerNormalization calls): (id, x's shape, axis, gamma's
+# shape, beta's shape (None: no such term), epsilon (None: Keras's default)). The fixture keeps
+# the inputs, the output and the gradients of ``sum(output * c)`` for x, gamma and beta.
+OPS = [
+    ("layer_norm_last_axis", (2, 5, 6), -1, (6,), (6,), None),
+    ("layer_norm_two_axes_scale_only", (2, 4, 5), [1, 2], (4, 5), None, 1e-3),
+    ("layer_norm_middle_axis_offset_only", (3, 4, 5), 1, None, (4,), 1e-2),
+]
+
+
+def op_data(index, spec):
+    """The inputs of one ``OPS`` case: x, then gamma and beta where the case has them."""
+    _, x_shape, _, g_shape, b_shape, _ = spec
+    rng = np.random.default_rng(4000 + index)
+    data = {"x": (rng.standard_normal(x_shape) * 2 + 1).astype("float32")}
+    for key, shape in (("gamma", g_shape), ("beta", b_shape)):
+        if shape is not None:
+            data[key] = rng.standard_normal(shape).astype("float32")
+    return data
+
+
 def layer_data(index, spec):
     """The seeded inputs, masks and output weights ``c`` of case ``index``."""
     _, _, _, inputs, _, masks = spec
@@ -212,7 +234,27 @@ def main():
 
     tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(0)
-    arrays, record = {}, {"layers": {}, "models": {}}
+    arrays, record = {}, {"layers": {}, "models": {}, "ops": {}}
+    for index, spec in enumerate(OPS):
+        name, _, axis, _, _, epsilon = spec
+        data = op_data(index, spec)
+        tensors = {k: tf.constant(v) for k, v in data.items()}
+        with tf.GradientTape() as tape:
+            for t in tensors.values():
+                tape.watch(t)
+            out = keras.ops.layer_normalization(
+                tensors["x"], tensors.get("gamma"), tensors.get("beta"), axis=axis,
+                epsilon=epsilon)
+            c = np.random.default_rng(5000 + index).standard_normal(
+                tuple(out.shape)).astype("float32")
+            total = tf.reduce_sum(out * c)
+        grads = tape.gradient(total, list(tensors.values()))
+        for (k, v), g in zip(data.items(), grads):
+            arrays[f"{name}/in/{k}"] = v
+            arrays[f"{name}/grad/{k}"] = np.asarray(g)
+        arrays[f"{name}/out"] = np.asarray(out)
+        arrays[f"{name}/c"] = c
+        record["ops"][name] = {"axis": axis, "epsilon": epsilon}
     for index, spec in enumerate(LAYERS):
         name = spec[0]
         data = layer_data(index, spec)
@@ -256,7 +298,8 @@ def main():
     (OUT / "attention.json").write_text(json.dumps(
         {"keras": keras.__version__, **record}, indent=1, default=list) + "\n")
     np.savez_compressed(OUT / "attention.npz", **arrays)
-    print(f"attention: {len(record['layers'])} layer cases, {len(record['models'])} models")
+    print(f"attention: {len(record['layers'])} layer cases, {len(record['ops'])} op cases, "
+          f"{len(record['models'])} models")
 
 
 if __name__ == "__main__":

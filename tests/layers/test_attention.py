@@ -74,6 +74,25 @@ def test_layer_gradients_match_keras(name):
 _ADD_MASKS = layers.Add().supports_masking
 
 
+@pytest.mark.parametrize("name", sorted(KERAS["ops"]))
+def test_layer_normalization_op_matches_keras(name):
+    case = KERAS["ops"][name]
+    data = {k: ARRAYS[f"{name}/in/{k}"] for k in ("x", "gamma", "beta")
+            if f"{name}/in/{k}" in ARRAYS.files}
+    tensors = {k: ops.convert_to_tensor(v) if k == "x" else lamina.Variable(v)
+               for k, v in data.items()}
+    with lamina.GradientTape() as tape:
+        tape.watch(tensors["x"])
+        out = ops.layer_normalization(tensors["x"], tensors.get("gamma"), tensors.get("beta"),
+                                      axis=case["axis"], epsilon=case["epsilon"])
+        total = ops.sum(ops.multiply(out, ARRAYS[f"{name}/c"]))
+    np.testing.assert_allclose(np.asarray(out), ARRAYS[f"{name}/out"], rtol=1e-5, atol=1e-6)
+    grads = tape.gradient(total, list(tensors.values()))
+    for key, grad in zip(tensors, grads):
+        np.testing.assert_allclose(np.asarray(grad), ARRAYS[f"{name}/grad/{key}"],
+                                   err_msg=key, **TOL)
+
+
 @pytest.mark.parametrize("name", [
     pytest.param(n, marks=pytest.mark.xfail(not _ADD_MASKS and "padding" in n, strict=True,
                                             reason="layers.Add does not pass masks on"))
