@@ -548,6 +548,17 @@ def test_cli_bad_input_is_one_clear_line(name, argv, pattern, cli_files):
     assert RAW.search(message) is None, message
 
 
+def test_a_training_run_that_fails_on_its_data_leaves_no_output_folder(cli_files, tmp_path,
+                                                                        monkeypatch):
+    from lamina.cli import main
+
+    monkeypatch.chdir(tmp_path)  # (where the default <DATA>-model folder would go)
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        assert main(["train", cli_files["inf_train"], "--target", "y"]) == 2
+        assert main(["train", cli_files["ok"], "--target", "nope"]) == 2
+    assert os.listdir(tmp_path) == []
+
+
 def case_count() -> int:
     """How many bad inputs this table tries (for tools/safety_report.py)."""
     return len(CASES) + len(CLI_CASES)

@@ -67,6 +67,21 @@ def load_model(path: str):
         raise CLIError(f"could not load the model {path!r}: {exc}") from None
 
 
+def check_out_folder(folder: str) -> str:
+    """``CLIError`` unless ``folder`` is a folder or can be made one (nothing is created yet: a
+    run that fails on its input leaves no folder behind)."""
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise CLIError(f"--out {folder!r} is a file, not a folder; give a folder for the outputs "
+                       "(it is created if needed).")
+    parent = os.path.abspath(folder)
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
+        raise CLIError(f"cannot create the output folder {folder!r}: {parent!r} is not a "
+                       "writable folder. Pick another --out.")
+    return folder
+
+
 def prepare_out_folder(folder: str) -> str:
     """Create the output folder ``folder`` (and its parents); ``CLIError`` when that cannot be."""
     if os.path.exists(folder) and not os.path.isdir(folder):

@@ -27,6 +27,7 @@ import numpy as np
 
 from lamina.cli._common import (
     CLIError,
+    check_out_folder,
     describe,
     meta_path,
     note,
@@ -342,7 +343,7 @@ def train(data, target, out=None, sep=None, drop=(), task="auto", layers="64,64"
             raise CLIError(f"target {target!r} has {len(classes)} distinct values, too many to "
                            "treat as classes; use --task regression if it is a quantity.")
         y = _encode(raw_y, classes, target)
-    out = prepare_out_folder(out or os.path.splitext(os.path.basename(data))[0] + "-model")
+    out = check_out_folder(out or os.path.splitext(os.path.basename(data))[0] + "-model")
 
     lamina.utils.set_random_seed(seed)
     train_idx, val_idx = _split(len(y), validation_split, seed)
@@ -428,6 +429,7 @@ def train(data, target, out=None, sep=None, drop=(), task="auto", layers="64,64"
         "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
     }
     written, status = [], 0
+    prepare_out_folder(out)  # (only now: a run that fails before leaves no folder behind)
     model_file = os.path.join(out, "model.keras")
     try:
         if save_model(model, model_file):
