@@ -9,7 +9,8 @@ primitives it replaces still add the same numbers in the same order.
 
 The product's order of additions is BLAS's, not NumPy's pairwise one: results differ from
 ``np.sum`` in the last bits, as those of any two BLAS libraries do. Rows longer than
-``MAX_ROW`` keep NumPy's pairwise sum, whose error grows more slowly with the row's length.
+``MAX_ROW`` keep NumPy's pairwise sum, whose error grows more slowly with the row's length, and
+arrays smaller than ``MIN_SIZE`` NumPy's reduction, as fast there as the product's set-up.
 Signed zeros: a row of ``-0.0`` sums to ``+0.0`` here.
 """
 
@@ -17,9 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MAX_ROW", "mean", "sum_trailing", "trailing_axes"]
+__all__ = ["MAX_ROW", "MIN_SIZE", "mean", "sum_trailing", "trailing_axes"]
 
 MAX_ROW = 1024  # elements per summed row, at most, for the product
+MIN_SIZE = 4096  # elements in all, at least: below, NumPy's reduction costs no more
 _BLAS = (np.dtype(np.float32), np.dtype(np.float64))
 _ONES: dict = {}
 
@@ -40,7 +42,12 @@ def trailing_axes(ndim, axis):
     anything else (a leading axis, all of them, none, or one twice)."""
     if axis is None or ndim < 2:
         return 0
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)):
+        if axis == -1 or axis == ndim - 1:
+            return 1  # (the common case, without the general parse below)
+        axes = (axis,)
+    else:
+        axes = tuple(axis)
     try:
         if not all(-ndim <= int(a) < ndim for a in axes):
             return 0  # (NumPy's reduction then raises its AxisError)
@@ -58,8 +65,8 @@ def sum_trailing(x, axis, keepdims=False):
 
     Returns ``None`` when the product does not apply, so a caller can use its own reduction.
     """
-    if type(x) is not np.ndarray or x.dtype not in _BLAS or not x.flags.c_contiguous or \
-            x.size == 0:
+    if type(x) is not np.ndarray or x.size < MIN_SIZE or x.dtype not in _BLAS or \
+            not x.flags.c_contiguous:
         return None
     k = trailing_axes(x.ndim, axis)
     if not k:
