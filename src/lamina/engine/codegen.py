@@ -20,9 +20,9 @@ import numpy as np
 
 from lamina.autodiff.tape import unbroadcast, unbroadcast_into
 from lamina.autodiff.tensor import Tensor, raw_value
+from lamina.engine.allocator import keep_freed_memory
 from lamina.engine.fold import plan_folds
 from lamina.engine.layout import flat_view, gradient_buffer
-from lamina.engine.memory import keep_freed_memory
 from lamina.engine.trace import flatten, host_result, unflatten
 
 __all__ = ["CompiledPlan", "compile_plan"]
@@ -204,7 +204,7 @@ class _Lazy:
 
 def compile_plan(plan, name="step", fold=True) -> CompiledPlan:
     """Generate and compile the function that replays ``plan``."""
-    keep_freed_memory()  # (once per process: see engine/memory.py)
+    keep_freed_memory()  # (once per process: see engine/allocator.py)
     ns = {"np": np, "raw": raw_value, "T": Tensor, "R": host_result}
     lines = []
     used = plan.used_slots()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lamina.engine import memory
+from lamina.engine import allocator as memory
 
 
 class FakeGlibc:
