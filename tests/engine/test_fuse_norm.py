@@ -27,24 +27,36 @@ def _same_bits(a, b):
     assert np.ascontiguousarray(a).tobytes() == np.ascontiguousarray(b).tobytes()
 
 
-def _chain(x, gamma, beta, axis, epsilon, g):
-    """The chain as ``LayerNormalization.call`` writes it, on the tape: outputs and gradients."""
+def _on_tape(norm, x, gamma, beta, g):
+    """``norm(x, gamma, beta)`` on the tape: its output and the gradients of x and of the
+    present gamma and beta for the output gradient ``g``."""
     tx = ops.convert_to_tensor(x)
     tg = None if gamma is None else lamina.Variable(gamma)
     tb = None if beta is None else lamina.Variable(beta)
     with lamina.GradientTape() as tape:
         tape.watch(tx)
-        mean, variance = ops.moments(tx, axes=axis, keepdims=True)
-        inv = ops.rsqrt(ops.add(variance, epsilon))
-        if tg is not None:
-            inv = ops.multiply(inv, tg)
-        shift = ops.negative(ops.multiply(mean, inv))
-        if tb is not None:
-            shift = ops.add(shift, tb)
-        out = ops.add(ops.multiply(tx, inv), shift)
+        out = norm(tx, tg, tb)
     sources = [tx] + [v for v in (tg, tb) if v is not None]
     grads = tape.gradient(out, sources, output_gradients=ops.convert_to_tensor(g))
     return np.asarray(out), [np.asarray(v) for v in grads]
+
+
+def _keras_chain(x, gamma, beta, axis, epsilon):
+    """Keras's chain of ops for layer normalization (what the engine fuses)."""
+    mean, variance = ops.moments(x, axes=axis, keepdims=True)
+    inv = ops.rsqrt(ops.add(variance, epsilon))
+    if gamma is not None:
+        inv = ops.multiply(inv, gamma)
+    shift = ops.negative(ops.multiply(mean, inv))
+    if beta is not None:
+        shift = ops.add(shift, beta)
+    return ops.add(ops.multiply(x, inv), shift)
+
+
+def _chain(x, gamma, beta, axis, epsilon, g):
+    """The chain on the tape: outputs and gradients."""
+    return _on_tape(lambda x, gamma, beta: _keras_chain(x, gamma, beta, axis, epsilon),
+                    x, gamma, beta, g)
 
 
 def _fused(x, gamma, beta, axis, epsilon, g):
@@ -147,14 +159,7 @@ class ChainNorm(layers.LayerNormalization):
     def call(self, inputs):
         ndim = len(inputs.shape)
         gamma, beta = self._broadcast(self.gamma, ndim), self._broadcast(self.beta, ndim)
-        mean, variance = ops.moments(inputs, axes=tuple(self._axes), keepdims=True)
-        inv = ops.rsqrt(ops.add(variance, self.epsilon))
-        if gamma is not None:
-            inv = ops.multiply(inv, gamma)
-        shift = ops.negative(ops.multiply(mean, inv))
-        if beta is not None:
-            shift = ops.add(shift, beta)
-        return ops.add(ops.multiply(inputs, inv), shift)
+        return _keras_chain(inputs, gamma, beta, tuple(self._axes), self.epsilon)
 
 
 def _block(norm_kwargs, reuse_input=False, norm=ChainNorm):
@@ -261,15 +266,8 @@ def test_plans_without_meta_pass_unchanged():
 # -- the op and the layer -------------------------------------------------------------------
 def _op(x, gamma, beta, axis, epsilon, g):
     """``ops.layer_normalization`` on the tape: outputs and gradients (the closed-form VJP)."""
-    tx = ops.convert_to_tensor(x)
-    tg = None if gamma is None else lamina.Variable(gamma)
-    tb = None if beta is None else lamina.Variable(beta)
-    with lamina.GradientTape() as tape:
-        tape.watch(tx)
-        out = ops.layer_normalization(tx, tg, tb, axis=axis, epsilon=epsilon)
-    sources = [tx] + [v for v in (tg, tb) if v is not None]
-    grads = tape.gradient(out, sources, output_gradients=ops.convert_to_tensor(g))
-    return np.asarray(out), [np.asarray(v) for v in grads]
+    return _on_tape(lambda x, gamma, beta: ops.layer_normalization(
+        x, gamma, beta, axis=axis, epsilon=epsilon), x, gamma, beta, g)
 
 
 @pytest.mark.parametrize("affine", ["both", "scale", "center", "neither"])
