@@ -310,6 +310,8 @@ def test_the_op_checks_its_arguments_and_keeps_keras_defaults():
         ops.layer_normalization(np.ones((2, 3)), axis=3)
     with pytest.raises(ValueError, match="gamma must have the shape"):
         ops.layer_normalization(np.ones((2, 3, 4)), np.ones(5), axis=(1, 2))
+    with pytest.raises(ValueError, match=r"beta must have the shape of the normalized axes \(4,\)"):
+        ops.layer_normalization(np.ones((2, 3, 4)), beta=np.ones(3))
     half = ops.layer_normalization(np.arange(6, dtype="float16").reshape(2, 3))
     assert str(half.dtype) == "float16"
     with pytest.warns(UserWarning, match="rms_scaling=True is deprecated"):

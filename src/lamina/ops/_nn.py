@@ -219,12 +219,13 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwarg
         if v is None:
             return None
         v = convert_to_tensor(v, dtype=str(x.dtype))
-        if ndim(v) != rank and axes != [rank - 1]:
+        if ndim(v) != rank:
             if int(np.prod(shape(v))) != int(np.prod(broadcast)):
                 raise ValueError(
                     f"layer_normalization: {name} must have the shape of the normalized axes "
                     f"{tuple(dims[a] for a in axes)}; received shape {tuple(shape(v))}.")
-            v = reshape(v, broadcast)
+            if axes != [rank - 1]:
+                v = reshape(v, broadcast)
         return v
 
     gamma, beta = affine("gamma", gamma), affine("beta", beta)
