@@ -2,10 +2,10 @@
 
 NumPy reduces the last axis of a C-contiguous array row by row, one short inner loop per row:
 over rows of 64 floats that costs about 2.4 ns an element, against 0.3 ns for BLAS's
-``rows @ ones``. Every sum along trailing axes that lamina computes in its own code (the
-``sum`` and ``mean`` primitives, softmax and its gradient, layer normalization, the gradients
-that undo broadcasting) goes through :func:`sum_trailing`, so a fused primitive and the chain of
-primitives it replaces still add the same numbers in the same order.
+``rows @ ones``. The sums along trailing axes of the ``sum`` and ``mean`` primitives (and so
+of the losses and metrics on them), of softmax and its gradient, of layer normalization and of
+the gradients that undo broadcasting all go through :func:`sum_trailing`, so a fused primitive
+and the chain of primitives it replaces still add the same numbers in the same order.
 
 The product's order of additions is BLAS's, not NumPy's pairwise one: results differ from
 ``np.sum`` in the last bits, as those of any two BLAS libraries do. Rows longer than
