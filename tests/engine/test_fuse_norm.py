@@ -308,6 +308,10 @@ def test_the_op_checks_its_arguments_and_keeps_keras_defaults():
                                [-1.4142135, -0.70710677, 0.0, 0.7071067, 1.4142135], rtol=1e-6)
     with pytest.raises(ValueError, match="axis=3 is out of range"):
         ops.layer_normalization(np.ones((2, 3)), axis=3)
+    x3 = np.random.default_rng(0).standard_normal((2, 3, 4)).astype("float32")
+    want = np.asarray(ops.layer_normalization(x3, axis=-1))
+    for axis in (np.int64(2), [2, -1], (np.int64(-1),)):  # NumPy ints, one axis named twice
+        _same_bits(ops.layer_normalization(x3, axis=axis), want)
     with pytest.raises(ValueError, match="gamma must have the shape"):
         ops.layer_normalization(np.ones((2, 3, 4)), np.ones(5), axis=(1, 2))
     with pytest.raises(ValueError, match=r"beta must have the shape of the normalized axes \(4,\)"):

@@ -84,9 +84,7 @@ def check_out_folder(folder: str) -> str:
 
 def prepare_out_folder(folder: str) -> str:
     """Create the output folder ``folder`` (and its parents); ``CLIError`` when that cannot be."""
-    if os.path.exists(folder) and not os.path.isdir(folder):
-        raise CLIError(f"--out {folder!r} is a file, not a folder; give a folder for the outputs "
-                       "(it is created if needed).")
+    check_out_folder(folder)
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:

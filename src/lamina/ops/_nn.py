@@ -203,11 +203,11 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwarg
                       stacklevel=2)
     x = convert_to_tensor(x)
     rank = ndim(x)
-    axes = [axis] if isinstance(axis, int) else list(axis)
+    axes = [int(axis)] if isinstance(axis, (int, np.integer)) else [int(a) for a in axis]
     if not axes or any(not -rank <= a < rank for a in axes):
         raise ValueError(f"layer_normalization: axis={axis} is out of range for an input of "
                          f"rank {rank}; pass axes in [{-rank}, {rank - 1}].")
-    axes = sorted(a % rank for a in axes)
+    axes = sorted({a % rank for a in axes})
     dims = shape(x)
     broadcast = [dims[a] if a in axes else 1 for a in range(rank)]
     original = x.dtype
