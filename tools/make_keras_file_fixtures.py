@@ -298,6 +298,25 @@ def case_rnn_bidirectional(K):
     return K.Model(ids, L.Dense(2)(L.Bidirectional(L.GRU(2), merge_mode="sum")(x)))
 
 
+def case_symbolic_ops(K):
+    L, ops = K.layers, K.ops
+    steps = K.Input((5, 4), name="steps")
+    x = L.Dense(4)(steps)
+    res = x + steps  # an encoder's residual, written as Keras's examples write it
+    x = L.LayerNormalization()(res) * 0.5 - ops.mean(res, axis=1, keepdims=True)
+    pooled = ops.concatenate([x[:, 0], ops.max(x, axis=1), -x[:, -1] / 2.0], axis=-1)
+    return K.Model(steps, [L.Dense(2)(pooled), ops.relu(ops.sum(res, axis=-1))])
+
+
+def case_tensor_keywords(K):
+    L = K.layers
+    steps = K.Input((5, 4), name="steps")
+    context = K.Input((3, 4), name="context")
+    keep = K.Input((5, 3), name="keep", dtype="bool")
+    att = L.MultiHeadAttention(2, 2)(steps, context, attention_mask=keep)
+    return K.Model([steps, context, keep], L.Dense(2)(L.LSTM(3)(att)))
+
+
 CASES = {
     name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")
 }
@@ -314,6 +333,10 @@ def case_input(model, seed):
             ids = r.integers(1, 12, (6,) + shape[1:])
             ids[:, 4:] = 0
             return ids.astype("int32")
+        if getattr(t, "name", "") == "keep":  # an attention mask: each query sees the first key
+            keep = r.random((6,) + shape[1:]) < 0.6
+            keep[..., 0] = True
+            return keep
         return r.standard_normal((6,) + shape[1:]).astype(F32)
 
     if getattr(model, "_is_sequential", False) or type(model).__name__ == "Sequential":

@@ -158,6 +158,11 @@ def _functional(graph, model, inputs, where):
                 f"Layer '{layer.name}' ({type(layer).__name__}){where} is called with "
                 "training=True in the graph, so it would act as in training; the ONNX file is "
                 "for inference. Build the model without training=True there.")
+        if getattr(outs[0], "_call_extra", None):
+            raise ExportError(
+                f"Layer '{layer.name}' ({type(layer).__name__}){where} is called with other "
+                "tensor arguments besides its inputs (layer(a, b) or a tensor keyword), which "
+                "the ONNX export does not convert yet. Pass them as one list of inputs.")
         args = [values[id(t)] for t in tree.flatten(layer_inputs)]
         got = convert_layer(graph, layer, args, [tuple(o.shape) for o in outs], where,
                             call_kwargs)

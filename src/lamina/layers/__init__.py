@@ -18,6 +18,7 @@ from lamina.layers.embedding import Embedding, Masking
 from lamina.layers.image_preprocessing import *  # noqa: F403
 from lamina.layers.input_layer import Input, InputLayer
 from lamina.layers.input_spec import InputSpec, KerasTensor
+from lamina.layers import symbolic_ops as _symbolic_ops  # noqa: F401  (ops on KerasTensors)
 from lamina.layers.layer import Layer
 from lamina.layers.merging import *  # noqa: F403
 from lamina.layers.normalization import BatchNormalization, LayerNormalization, UnitNormalization

@@ -12,7 +12,8 @@ import numpy as np
 
 from lamina.autodiff import tensor as _tensor_mod
 
-__all__ = ["InputSpec", "KerasTensor", "check_input", "infer_output_shape", "symbolic_output"]
+__all__ = ["InputSpec", "KerasTensor", "check_input", "dry_run", "extra_tensors", "fill_extra",
+           "infer_output_shape", "symbolic_output"]
 
 
 class InputSpec:
@@ -104,6 +105,7 @@ class KerasTensor:
         self._keras_history = history
         self._call_kwargs = None  # arguments fixed at the layer call that made this tensor
         self._call_outputs = None  # all outputs of that call, in order (set by add_node)
+        self._call_extra = None  # that call's other arguments holding tensors (args, kwargs)
 
     @property
     def ndim(self) -> int:
@@ -118,41 +120,232 @@ class KerasTensor:
             "and call the model on data instead."
         )
 
+    # Operators record an op node (``layers/symbolic_ops.py``), as ``lamina.ops`` calls do.
+    def __add__(self, other):
+        return _op("add", self, other)
 
-def _placeholder(shape, dtype):
-    shape = tuple(1 if d is None else d for d in shape)
+    def __radd__(self, other):
+        return _op("add", other, self)
+
+    def __sub__(self, other):
+        return _op("subtract", self, other)
+
+    def __rsub__(self, other):
+        return _op("subtract", other, self)
+
+    def __mul__(self, other):
+        return _op("multiply", self, other)
+
+    def __rmul__(self, other):
+        return _op("multiply", other, self)
+
+    def __truediv__(self, other):
+        return _op("true_divide", self, other)
+
+    def __rtruediv__(self, other):
+        return _op("true_divide", other, self)
+
+    def __floordiv__(self, other):
+        return _op("floor_divide", self, other)
+
+    def __mod__(self, other):
+        return _op("mod", self, other)
+
+    def __pow__(self, other):
+        return _op("power", self, other)
+
+    def __rpow__(self, other):
+        return _op("power", other, self)
+
+    def __matmul__(self, other):
+        return _op("matmul", self, other)
+
+    def __rmatmul__(self, other):
+        return _op("matmul", other, self)
+
+    def __neg__(self):
+        return _op("negative", self)
+
+    def __abs__(self):
+        return _op("absolute", self)
+
+    def __lt__(self, other):
+        return _op("less", self, other)
+
+    def __le__(self, other):
+        return _op("less_equal", self, other)
+
+    def __gt__(self, other):
+        return _op("greater", self, other)
+
+    def __ge__(self, other):
+        return _op("greater_equal", self, other)
+
+    def __and__(self, other):
+        return _op("logical_and", self, other)
+
+    def __or__(self, other):
+        return _op("logical_or", self, other)
+
+    def __invert__(self):
+        return _op("logical_not", self)
+
+    def __getitem__(self, key):
+        return _op("get_item", self, key)
+
+    __hash__ = object.__hash__  # (== stays identity: graphs key tensors by id)
+
+
+def _op(name, *args):
+    from lamina.layers import symbolic_ops
+
+    return symbolic_ops.record(name, args, {})
+
+
+# Lengths given to the unknown (``None``) axes of a dry run, other than the batch axis: the
+# run is made twice, and an output axis whose length differs between the runs is unknown too.
+# (Even lengths, so a layer that splits or pairs up a sequence still runs.)
+PROBE_LENGTHS = (4, 8)
+
+
+def _placeholder(shape, dtype, length=1, batch_axis=True):
+    shape = tuple((1 if i == 0 and batch_axis else length) if d is None else d
+                  for i, d in enumerate(shape))
     return np.zeros(shape, dtype=dtype)
 
 
-def infer_output_shape(layer, input_shape):
-    """Find ``layer``'s output shape by running it on zeros (batch dimension kept as ``None``)."""
+def dry_run(fn, input_shapes, dtypes):
+    """Output shapes of ``fn`` over zeros of ``input_shapes`` (a list), with ``None`` where the
+    output depends on an input's unknown axes: the batch axis (axis 0, run at length 1) stays
+    ``None`` where it was, and the other unknown axes are run at two lengths
+    (``PROBE_LENGTHS``); an output axis that changes with them is ``None``.
+
+    Returns ``(outputs of the first run, shapes)``: shapes has one tuple per output."""
     from lamina.autodiff.tensor import Tensor
 
+    batch_none = bool(input_shapes) and bool(input_shapes[0]) and input_shapes[0][0] is None
+    unknown = any(d is None for s in input_shapes for d in tuple(s)[1:])
+    runs = []
     saved_state = _tensor_mod._STATE
-    _tensor_mod._STATE = ()  # never record this dry run on a tape
+    _tensor_mod._STATE = ()  # never record a dry run on a tape
     try:
-        if isinstance(input_shape, list):
-            data = [Tensor(_placeholder(s, layer.dtype)) for s in input_shape]
-            batch_none = input_shape[0][0] is None if input_shape and input_shape[0] else False
-        else:
-            data = Tensor(_placeholder(input_shape, layer.dtype))
-            batch_none = bool(input_shape) and input_shape[0] is None
-        layer._maybe_build(input_shape)
-        out = layer.call(data)
+        for length in (PROBE_LENGTHS if unknown else PROBE_LENGTHS[:1]):
+            data = [Tensor(_placeholder(s, dt, length)) for s, dt in zip(input_shapes, dtypes)]
+            runs.append(fn(data))
     finally:
         _tensor_mod._STATE = saved_state
 
-    def shape_of(t):
-        s = tuple(np.shape(t.value if isinstance(t, Tensor) else t))
-        return ((None,) + s[1:]) if batch_none and s else s
+    def flat(out):
+        return list(out) if isinstance(out, (list, tuple)) else [out]
 
-    if isinstance(out, (list, tuple)):
-        return [shape_of(t) for t in out]
-    return shape_of(out)
+    def shape(t):
+        return tuple(np.shape(t.value if isinstance(t, Tensor) else t))
+
+    shapes = []
+    for i, first in enumerate(flat(runs[0])):
+        s = list(shape(first))
+        for other in runs[1:]:
+            o = shape(flat(other)[i])
+            if len(o) != len(s):
+                raise ValueError(
+                    "The output's rank depends on the length of the inputs' unknown axes; "
+                    "give the layer a compute_output_shape method.")
+            s = [a if a == b else None for a, b in zip(s, o)]
+        if batch_none and s:
+            s[0] = None
+        shapes.append(tuple(s))
+    return runs[0], shapes
+
+
+def infer_output_shape(layer, input_shape):
+    """Find ``layer``'s output shape by running it on zeros (see :func:`dry_run`)."""
+    several = isinstance(input_shape, list)
+    shapes = input_shape if several else [input_shape]
+    layer._maybe_build(input_shape)
+    out, found = dry_run(lambda data: layer.call(data if several else data[0]), shapes,
+                         [layer.dtype] * len(shapes))
+    return found if isinstance(out, (list, tuple)) else found[0]
+
+
+def _holds_symbolic(value) -> bool:
+    if isinstance(value, KerasTensor):
+        return True
+    return isinstance(value, (list, tuple)) and any(_holds_symbolic(v) for v in value)
+
+
+def extra_tensors(extra) -> list:
+    """The ``KerasTensor``s among a call's other arguments (``_call_extra``: the positional
+    arguments after the inputs and the keyword arguments that hold tensors)."""
+    if not extra:
+        return []
+    found: list = []
+
+    def walk(value):
+        if isinstance(value, KerasTensor):
+            found.append(value)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                walk(v)
+
+    for value in (*extra[0], *extra[1].values()):
+        walk(value)
+    return found
+
+
+def fill_extra(extra, value_of):
+    """``(args, kwargs)`` of a recorded call's other arguments, each ``KerasTensor`` replaced
+    by ``value_of(tensor)``."""
+    def fill(value):
+        if isinstance(value, KerasTensor):
+            return value_of(value)
+        if isinstance(value, (list, tuple)):
+            return type(value)(fill(v) for v in value)
+        return value
+
+    args, kwargs = extra
+    return tuple(fill(a) for a in args), {k: fill(v) for k, v in kwargs.items()}
+
+
+def _extra_output_shape(layer, inputs, shapes, extra):
+    """The output shape of ``layer(inputs, *args, **kwargs)`` where the other arguments hold
+    symbolic tensors: the layer's own ``compute_output_shape`` with every positional shape,
+    else a dry run of ``call`` with all the arguments."""
+    if type(layer).compute_output_shape is not _layer_compute_output_shape():
+        try:
+            return layer.compute_output_shape(
+                shapes, *[a.shape if isinstance(a, KerasTensor) else a for a in extra[0]])
+        except TypeError:
+            pass
+    several = isinstance(inputs, (list, tuple))
+    firsts = list(inputs) if several else [inputs]
+    tensors = firsts + extra_tensors(extra)
+
+    def run(data):
+        place = {id(t): d for t, d in zip(tensors, data)}
+        args, kwargs = fill_extra(extra, lambda t: place[id(t)])
+        first = data[:len(firsts)]
+        return layer.call(first if several else first[0], *args, **kwargs)
+
+    out, found = dry_run(run, [t.shape for t in tensors], [_np_dtype(t.dtype) for t in tensors])
+    return found if isinstance(out, (list, tuple)) else found[0]
+
+
+def _layer_compute_output_shape():
+    from lamina.layers.layer import Layer
+
+    return Layer.compute_output_shape
+
+
+def _np_dtype(name):
+    return object if name == "string" else name
 
 
 def symbolic_output(layer, inputs, *args, **kwargs):
-    """Call ``layer`` on symbolic inputs: build it and return KerasTensors of its output shape."""
+    """Call ``layer`` on symbolic inputs: build it and return KerasTensors of its output shape.
+
+    Other positional arguments and keyword arguments may hold symbolic tensors too
+    (``Cross()(query, context)``, ``LSTM(4)(x, mask=mask)``): the model then replays the call
+    with their values (they are recorded on the outputs as ``_call_extra``)."""
     if isinstance(inputs, dict):
         shapes = {k: t.shape for k, t in inputs.items()}
     else:
@@ -161,7 +354,12 @@ def symbolic_output(layer, inputs, *args, **kwargs):
         layer._maybe_build(shapes)
     elif layer.input_spec is not None and not isinstance(shapes, list):
         check_input(layer, layer.input_spec, shapes)
-    out_shape = layer.compute_output_shape(shapes)
+    symbolic_kwargs = {k: v for k, v in kwargs.items() if _holds_symbolic(v)}
+    extra = (tuple(args), symbolic_kwargs) if args or symbolic_kwargs else None
+    if extra is None or isinstance(inputs, dict):
+        out_shape = layer.compute_output_shape(shapes)
+    else:
+        out_shape = _extra_output_shape(layer, inputs, shapes, extra)
     if isinstance(out_shape, dict):  # a nested model with named outputs
         outputs = {k: KerasTensor(s, layer.dtype, history=(layer, inputs))
                    for k, s in out_shape.items()}
@@ -170,16 +368,12 @@ def symbolic_output(layer, inputs, *args, **kwargs):
     else:
         outputs = KerasTensor(out_shape, layer.dtype, history=(layer, inputs))
     # Arguments fixed at this call (``base(x, training=False)``): the model calls it so again.
-    fixed = {k: v for k, v in kwargs.items() if v is not None and not isinstance(v, KerasTensor)}
-    if args or any(isinstance(v, KerasTensor) for v in kwargs.values()):
-        raise ValueError(
-            f"Layer '{layer.name}' was called in a functional graph with extra positional "
-            "arguments or symbolic keyword arguments, which lamina's functional models do not "
-            "record yet; pass such values as the layer's inputs or as constructor arguments.")
+    fixed = {k: v for k, v in kwargs.items() if v is not None and k not in symbolic_kwargs}
     leaves = list(outputs.values()) if isinstance(outputs, dict) else \
         outputs if isinstance(outputs, list) else [outputs]
     for t in leaves:
         t._call_kwargs = fixed or None
+        t._call_extra = extra
     add_node(layer, inputs, outputs)
     return outputs
 

@@ -463,9 +463,15 @@ class Layer(KerasLayerAPI):
         cls_init = type(self).__init__
         if cls_init is not Layer.__init__ and not type(self).__module__.startswith("lamina."):
             try:
-                bound = inspect.signature(cls_init).bind_partial(self, *args, **kwargs)
-                extra = {k: v for k, v in bound.arguments.items() if k not in ("self", "kwargs")}
-                extra.update(bound.arguments.get("kwargs", {}))
+                signature = inspect.signature(cls_init)
+                bound = signature.bind_partial(self, *args, **kwargs)
+                params = list(signature.parameters.values())
+                # (the first parameter is the layer, whatever it is called; ``**kwargs`` merge)
+                var_kw = [p.name for p in params if p.kind is p.VAR_KEYWORD]
+                extra = {k: v for k, v in bound.arguments.items()
+                         if k != params[0].name and k not in var_kw}
+                for name in var_kw:
+                    extra.update(bound.arguments.get(name, {}))
                 config_.update(extra)
             except TypeError:
                 pass

@@ -9,7 +9,9 @@ and read by ``lamina.saving``.
 
 from __future__ import annotations
 
+from lamina.layers import symbolic_ops
 from lamina.layers.input_layer import InputLayer
+from lamina.layers.input_spec import fill_extra
 from lamina.saving.deserialization import (
     deserialize_keras_object,
     deserialize_layer,
@@ -80,7 +82,8 @@ def functional_config(model) -> dict:
         calls[id(layer)] = index + 1
         for i, t in enumerate(outs):
             history[id(t)] = [layer.name, index, i]
-        nodes.setdefault(id(layer), []).append((layer_inputs, outs[0]._call_kwargs or {}))
+        nodes.setdefault(id(layer), []).append(
+            (layer_inputs, outs[0]._call_kwargs or {}, getattr(outs[0], "_call_extra", None)))
 
     def ref(t):
         return {"class_name": "__keras_tensor__",
@@ -88,11 +91,18 @@ def functional_config(model) -> dict:
                            "keras_history": history[id(t)]}}
 
     layers = []
-    for layer in model.layers:
+    for layer in model.operations:
+        if getattr(layer, "_is_operation", False):  # an op on symbolic tensors (x + y)
+            for layer_inputs, _, _ in nodes.get(id(layer), []):
+                entry, node = symbolic_ops.keras_entry(
+                    layer, lambda i, inputs=layer_inputs: ref(inputs[i]))
+                entry["inbound_nodes"] = [node]
+                layers.append(entry)
+            continue
         entry = serialize_keras_object(layer)
         entry["name"] = layer.name
         inbound = []
-        for layer_inputs, call_kwargs in nodes.get(id(layer), []):
+        for layer_inputs, call_kwargs, extra in nodes.get(id(layer), []):
             if isinstance(layer_inputs, dict):
                 args = [{k: ref(t) for k, t in layer_inputs.items()}]
             elif isinstance(layer_inputs, (list, tuple)) and \
@@ -104,6 +114,10 @@ def functional_config(model) -> dict:
                 args = [ref(layer_inputs)]
             kwargs = {"mask": None} if getattr(layer, "_keras_model", False) else {}
             kwargs.update(call_kwargs)  # arguments fixed at the call, e.g. training=False
+            if extra:  # other arguments holding tensors: layer(a, b), mask=...
+                more, named = fill_extra(extra, ref)
+                args += list(more)
+                kwargs.update(named)
             inbound.append({"args": args, "kwargs": kwargs})
         entry["inbound_nodes"] = inbound
         layers.append(entry)
@@ -128,10 +142,14 @@ def functional_from_config(cls, config, custom_objects=None):
     """Rebuild a functional model from ``functional_config``'s dict (or Keras's / Keras 2's)."""
     with loading(custom_objects):
         created, outputs, pending = {}, {}, []
-        masks_only = _mask_operations(config.get("layers", []))
+        masks_only = _mask_operations(config.get("layers", []), config.get("output_layers"))
         for entry in config.get("layers", []):
             if entry.get("name") in masks_only:
                 continue  # a mask computation Keras recorded; lamina recomputes masks itself
+            if symbolic_ops.is_keras_entry(entry):  # an op on symbolic tensors (x + y)
+                for node_index, node in enumerate(entry.get("inbound_nodes") or []):
+                    pending.append((entry.get("name"), node_index, (entry, node)))
+                continue
             layer = deserialize_layer(entry)
             name = entry.get("name") or layer.name
             if name in created:
@@ -144,13 +162,27 @@ def functional_from_config(cls, config, custom_objects=None):
         while pending:
             progress, waiting = False, []
             for name, node_index, node in pending:
-                args = _node_inputs(node)
+                if isinstance(node, tuple):
+                    try:
+                        op, tensors = symbolic_ops.from_keras_entry(
+                            *node, lambda r: _resolve_tensors(r, outputs))
+                    except KeyError:
+                        waiting.append((name, node_index, node))
+                        continue
+                    result = op(tensors)
+                    outputs[(name, node_index)] = result if isinstance(result, list) else [result]
+                    progress = True
+                    continue
+                layer = created[name]
+                args, more, named = _node_call(layer, node, masks_only)
                 try:
                     tensors = _resolve_tensors(args, outputs)
+                    more = [_resolve_tensors(a, outputs) if _holds_ref(a) else a for a in more]
+                    named = {k: _resolve_tensors(v, outputs) for k, v in named.items()}
                 except KeyError:
                     waiting.append((name, node_index, node))
                     continue
-                result = created[name](tensors, **_node_kwargs(node))
+                result = layer(tensors, *more, **_node_kwargs(node), **named)
                 outputs[(name, node_index)] = result if isinstance(result, list) else [result]
                 progress = True
             if not progress:
@@ -197,51 +229,92 @@ def _is_tensor_ref(value) -> bool:
     return isinstance(value, dict) and value.get("class_name") == "__keras_tensor__"
 
 
-def _mask_operations(entries) -> set:
+def _mask_operations(entries, output_layers=None) -> set:
     """Names of the operation nodes (``keras.src.ops``) whose outputs only feed ``mask=``.
 
     Keras 3 writes the computations of masks (``not_equal`` for an Embedding's
     padding, ``any`` for Masking) into a functional config as nodes of their own;
-    lamina computes masks as the layers run, so it skips them.
+    lamina computes masks as the layers run, so it skips them. An operation whose
+    result is data (a model output, a layer's input, or the input of another
+    operation that is data: ``x + y`` between layers) is kept.
     """
-    ops_nodes = {e.get("name") for e in entries
-                 if str(e.get("module", "")).startswith(("keras.src.ops", "keras.ops"))}
+    ops_nodes = {e.get("name") for e in entries if symbolic_ops.is_keras_entry(e)}
     if not ops_nodes:
         return set()
-    used_as_data = set()
+    uses: dict = {}  # node name -> [(consumer name or None for an output, as a mask?)]
 
-    def walk(value, as_mask):
+    def walk(value, consumer, as_mask):
         if _is_tensor_ref(value):
-            name = value["config"]["keras_history"][0]
-            if not as_mask:
-                used_as_data.add(name)
+            uses.setdefault(value["config"]["keras_history"][0], []).append(
+                (consumer, as_mask))
+        elif isinstance(value, (list, tuple)) and len(value) == 3 and \
+                isinstance(value[0], str) and consumer is None:
+            uses.setdefault(value[0], []).append((None, False))  # an output endpoint
         elif isinstance(value, dict):
             for v in value.values():
-                walk(v, as_mask)
+                walk(v, consumer, as_mask)
         elif isinstance(value, (list, tuple)):
             for v in value:
-                walk(v, as_mask)
+                walk(v, consumer, as_mask)
 
     for entry in entries:
         for node in entry.get("inbound_nodes") or []:
             if not isinstance(node, dict):
                 continue
-            walk(node.get("args", []), entry.get("name") in ops_nodes)
+            walk(node.get("args", []), entry.get("name"), False)
             for key, value in (node.get("kwargs") or {}).items():
-                walk(value, key == "mask" or entry.get("name") in ops_nodes)
-    return {name for name in ops_nodes if name not in used_as_data}
+                walk(value, entry.get("name"), key == "mask")
+    walk(output_layers or [], None, False)
+    masks_only = set(ops_nodes)
+    changed = True
+    while changed:
+        changed = False
+        for name in list(masks_only):
+            if any(not as_mask and consumer not in masks_only
+                   for consumer, as_mask in uses.get(name, [])):
+                masks_only.discard(name)
+                changed = True
+    return masks_only
+
+
+def _holds_ref(value) -> bool:
+    if _is_tensor_ref(value):
+        return True
+    return isinstance(value, (list, tuple)) and any(_holds_ref(v) for v in value)
+
+
+def _node_call(layer, node, masks_only=()):
+    """``(inputs, other positional arguments, keyword arguments holding tensors)`` of one
+    saved call. A layer whose tensors are its call's arguments (attention) takes them as one
+    list; any other layer called with several arguments (``Cross()(query, context)``) gets
+    the first as its inputs and the rest as they were. A ``mask=`` computed by Keras's own
+    mask operations is left out: lamina computes those masks as the layers run."""
+    if not isinstance(node, dict) or getattr(layer, "_inputs_as_arguments", False):
+        return _node_inputs(node), [], _tensor_kwargs(node, masks_only)
+    args = list(node.get("args", []))
+    if len(args) <= 1:
+        return _node_inputs(node), [], _tensor_kwargs(node, masks_only)
+    return args[0], args[1:], _tensor_kwargs(node, masks_only)
+
+
+def _tensor_kwargs(node, masks_only) -> dict:
+    if not isinstance(node, dict):
+        return {}
+    named = {}
+    for key, value in (node.get("kwargs") or {}).items():
+        if not _holds_ref(value):
+            continue
+        if key == "mask" and (not _is_tensor_ref(value) or
+                              value["config"]["keras_history"][0] in masks_only):
+            continue
+        named[key] = value
+    return named
 
 
 def _node_inputs(node):
     """The symbolic inputs of one inbound node (Keras 3 dict or Keras 2 list form)."""
     if isinstance(node, dict):
         args = node.get("args", [])
-        for key, value in (node.get("kwargs") or {}).items():
-            if _is_tensor_ref(value) and key != "mask":  # masks are recomputed by lamina
-                raise ValueError(
-                    "lamina cannot rebuild a layer call that passes tensors as keyword "
-                    f"arguments ({key}=...) in a functional model."
-                )
         return args[0] if len(args) == 1 else args
     # Keras 2: [[layer_name, node_index, tensor_index, kwargs], ...]
     refs = [[item[0], item[1], item[2]] for item in node]

@@ -11,7 +11,7 @@ import numpy as np
 
 from lamina import tree
 from lamina.autodiff.tensor import Tensor
-from lamina.layers.input_spec import KerasTensor
+from lamina.layers.input_spec import KerasTensor, extra_tensors, fill_extra
 from lamina.layers.keras_api import outermost_call
 from lamina.models.model import Model, input_rank_error
 
@@ -20,6 +20,12 @@ __all__ = ["Functional"]
 
 def _as_list(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _put_back_masks(args, made: dict) -> None:
+    for t in tree.flatten(args):
+        if id(t) in made and getattr(t, "_keras_mask", None) is None:
+            t._keras_mask = made[id(t)]
 
 
 def _symbolic(x) -> bool:
@@ -106,7 +112,7 @@ class Functional(Model):
                 )
             layer, layer_inputs = history
             note(layer)
-            parents[id(t)] = tree.flatten(layer_inputs)
+            parents[id(t)] = tree.flatten(layer_inputs) + extra_tensors(t._call_extra)
             for parent in parents[id(t)]:
                 visit(parent)
             seen.add(id(t))
@@ -131,7 +137,7 @@ class Functional(Model):
         depth: dict = {}
         for _layer, layer_inputs, outs in reversed(steps):
             d = max(depth.get(id(o), 0) for o in outs)
-            for parent in tree.flatten(layer_inputs):
+            for parent in tree.flatten(layer_inputs) + extra_tensors(outs[0]._call_extra):
                 depth[id(parent)] = max(depth.get(id(parent), 0), d + 1)
             for o in outs:
                 depth[id(o)] = d
@@ -149,12 +155,15 @@ class Functional(Model):
 
     @property
     def layers(self):
-        return list(self._layers)
+        """The layers of the graph, input layers first (not the ops applied to symbolic
+        tensors between them: those are in ``operations``, as in Keras)."""
+        return [layer for layer in self._layers if not getattr(layer, "_is_operation", False)]
 
     @property
     def operations(self):
-        """The layers of the graph, input layers first (Keras 3's name for ``layers`` here)."""
-        return self.layers
+        """The layers of the graph and the ops applied to symbolic tensors (``x + y``,
+        ``ops.mean(x)``) between them, in the order they are computed from."""
+        return list(self._layers)
 
     @property
     def input_names(self) -> list:
@@ -262,15 +271,29 @@ class Functional(Model):
 
     def _run(self, flat_inputs, training):
         values = {id(kt): x for kt, x in zip(self.inputs, flat_inputs)}
+        # The mask each tensor was made with: a layer that takes its inputs' masks off
+        # (MultiHeadAttention, as Keras does) leaves them to the other layers that read those
+        # tensors, as in Keras, whose graph keeps the masks it computed when it was built.
+        made = {id(x): x._keras_mask for x in flat_inputs
+                if getattr(x, "_keras_mask", None) is not None}
         for layer, layer_inputs, outs in self._steps:
             args = tree.map_structure(lambda t: values[id(t)], layer_inputs) \
                 if tree.is_nested(layer_inputs) else values[id(layer_inputs)]
+            _put_back_masks(args, made)
             call_kwargs = dict(getattr(outs[0], "_call_kwargs", None) or {})
             if "training" not in call_kwargs:
                 call_kwargs["training"] = training
-            result = layer(args, **call_kwargs)
+            extra = getattr(outs[0], "_call_extra", None)
+            if extra:  # other arguments holding tensors: Cross()(query, context), mask=...
+                more, named = fill_extra(extra, lambda t: values[id(t)])
+                _put_back_masks([more, named], made)
+                result = layer(args, *more, **call_kwargs, **named)
+            else:
+                result = layer(args, **call_kwargs)
             for kt, value in zip(outs, tree.flatten(result) if len(outs) > 1 else [result]):
                 values[id(kt)] = value
+                if getattr(value, "_keras_mask", None) is not None:
+                    made[id(value)] = value._keras_mask
         return tree.pack_sequence_as(self._outputs_struct, [values[id(t)] for t in self.outputs]) \
             if tree.is_nested(self._outputs_struct) else values[id(self._outputs_struct)]
 

@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+import functools as _functools
+
 from lamina.ops import _array, _conv, _core, _math, _nn  # noqa: E402
 from lamina.ops._array import *  # noqa: F403
 from lamina.ops._conv import *  # noqa: F403
@@ -31,6 +33,52 @@ __all__ = sorted(
     and getattr(value, "__module__", None) == module.__name__
     and name in getattr(module, "__all__", (name,))
 )
+
+
+# -- symbolic tensors -------------------------------------------------------------------------
+# ``lamina.layers`` registers its ``KerasTensor`` here, with the function that records an op
+# called on one as a node of a functional model (``layers/symbolic_ops.py``): every public op
+# below checks its arguments (and the lists among them) for one before it runs.
+_SYMBOLIC_TYPES: set = set()
+_RECORD = [None]
+# Ops that answer for a symbolic tensor directly, without a graph node.
+_STATIC = {
+    "shape": lambda x: tuple(x.shape),
+    "ndim": lambda x: len(x.shape),
+    "dtype": lambda x: x.dtype,
+}
+
+
+def _register_symbolic(kind, record) -> None:
+    _SYMBOLIC_TYPES.add(kind)
+    _RECORD[0] = record
+
+
+def _symbolic_aware(name, fn):
+    static = _STATIC.get(name)
+    types = _SYMBOLIC_TYPES
+
+    @_functools.wraps(fn)
+    def op(*args, **kwargs):
+        if types:
+            # (no ``any``: this module's own ``any`` is the op of that name)
+            for a in (*args, *kwargs.values()):
+                kind = type(a)
+                if kind in types:
+                    return static(a) if static is not None else _RECORD[0](name, args, kwargs)
+                if kind is list or kind is tuple:
+                    for b in a:
+                        if type(b) in types:
+                            return _RECORD[0](name, args, kwargs)
+        return fn(*args, **kwargs)
+
+    return op
+
+
+for _name in __all__:
+    if _name not in ("convert_to_numpy", "convert_to_tensor"):
+        globals()[_name] = _symbolic_aware(_name, globals()[_name])
+del _name
 
 
 def __dir__():

@@ -26,6 +26,10 @@ def _bytes(n_params: int, itemsize: int = 4) -> str:
 
 
 def _shape_str(layer, model) -> str:
+    for step_layer, _, outs in getattr(model, "_steps", None) or ():
+        if step_layer is layer:  # a functional model's call: the shapes it recorded
+            shapes = [tuple(t.shape) for t in outs]
+            return ", ".join(_fmt(s) for s in shapes)
     try:
         if type(layer).__name__ == "InputLayer":
             shape = layer.batch_shape
@@ -99,11 +103,13 @@ def _connections(layer, model) -> str:
 def print_summary(model, line_length=None, positions=None, print_fn=None, show_trainable=False):
     """Print (or send to ``print_fn``) the summary table of ``model``."""
     print_fn = print_fn or print
-    layers = [layer for layer in model.layers]
+    # (a functional model's ops on symbolic tensors, ``x + y``, have rows too, as in Keras)
+    layers = list(model.operations if getattr(model, "_functional", False) else model.layers)
     if type(model).__name__ == "Sequential":
         layers = [layer for layer in layers if type(layer).__name__ != "InputLayer"]
     branched = not _is_chain(model)
-    rows = [(f"{layer.name} ({type(layer).__name__})", _shape_str(layer, model), _params(layer))
+    rows = [(f"{layer.name} ({getattr(layer, 'class_name', type(layer).__name__)})",
+             _shape_str(layer, model), _params(layer))
             + ((_connections(layer, model),) if branched else ())
             for layer in layers]
     headers = ("Layer (type)", "Output Shape", "Param #") + (("Connected to",) if branched else ())

@@ -22,18 +22,14 @@ def is_symbolic(*values) -> bool:
 def record_call(layer, inputs: list, output_shapes, kwargs: dict):
     """``KerasTensor`` outputs of ``layer(inputs, **kwargs)`` with ``output_shapes`` (one
     shape, or a list of shapes for several outputs), noted as a node of the graph."""
-    tensors = [k for k, v in kwargs.items() if isinstance(v, KerasTensor)]
-    if tensors:
-        raise ValueError(
-            f"{type(layer).__name__} '{layer.name}' was given symbolic tensors as "
-            f"{', '.join(tensors)}= in a functional graph, which lamina's functional models do "
-            "not record yet. Call the layer on data (in a subclassed model's call) or pass "
-            "the mask through the inputs' own masks (Embedding(mask_zero=True), Masking).")
-    fixed = {k: v for k, v in kwargs.items() if v is not None}
+    # keyword arguments holding tensors (attention_mask=, mask=): replayed with their values
+    symbolic = {k: v for k, v in kwargs.items() if isinstance(v, KerasTensor)}
+    fixed = {k: v for k, v in kwargs.items() if v is not None and k not in symbolic}
     several = isinstance(output_shapes, list)
     outputs = [KerasTensor(s, layer.dtype, history=(layer, inputs))
                for s in (output_shapes if several else [output_shapes])]
     for t in outputs:
         t._call_kwargs = fixed or None
+        t._call_extra = ((), symbolic) if symbolic else None
     add_node(layer, inputs, outputs if several else outputs[0])
     return outputs if several else outputs[0]
