@@ -31,10 +31,17 @@ class _Merge(Layer):
         self.supports_masking = True
 
     def compute_mask(self, inputs, mask=None):
-        """Keras's rule: the logical and of the masks the inputs carry (``None`` if none)."""
-        masks = [ops.expand_dims(m, 0) for m in mask if m is not None] \
-            if isinstance(mask, (list, tuple)) else []
-        return ops.all(ops.concatenate(masks, axis=0), axis=0) if masks else None
+        """Keras's rule: the logical or of the inputs' masks; ``None`` unless every input
+        carries one."""
+        if mask is None:
+            return None
+        _check_masks(self, inputs, mask)
+        if any(m is None for m in mask):
+            return None
+        out = mask[0]
+        for m in mask[1:]:
+            out = ops.logical_or(out, m)
+        return out
 
     def _check_inputs(self, shapes):
         name = f"{type(self).__name__} '{self.name}'"
@@ -79,6 +86,9 @@ class _Merge(Layer):
         return (input_shape[0][0],) + self._broadcast(input_shape)
 
     def call(self, inputs):
+        return self._merge(self._aligned(inputs))
+
+    def _aligned(self, inputs):
         self._check_inputs([tuple(x.shape) for x in inputs])
         rank = max(x.ndim for x in inputs)
         aligned = []
@@ -86,10 +96,47 @@ class _Merge(Layer):
             while x.ndim < rank:  # lower rank: axes of 1 after the batch axis, as Keras
                 x = ops.expand_dims(x, 1)
             aligned.append(x)
-        return self._merge(aligned)
+        return aligned
+
+    def _aligned_masks(self, inputs, mask):
+        """The inputs' masks stretched over their feature axis (``None`` for an input without
+        one). As in Keras, an input that needed axes inserted to match the others' rank
+        loses its mask here."""
+        if mask is None:
+            return [None] * len(inputs)
+        _check_masks(self, inputs, mask)
+        rank = max(x.ndim for x in inputs)
+        return [None if m is None or x.ndim < rank else
+                ops.broadcast_to(ops.expand_dims(m, -1), tuple(x.shape))
+                for x, m in zip(inputs, mask)]
 
     def _merge(self, inputs):
         raise NotImplementedError
+
+
+def _check_masks(layer, inputs, mask) -> None:
+    name = f"{type(layer).__name__} '{layer.name}'"
+    if not isinstance(mask, (list, tuple)):
+        raise ValueError(f"{name}: `mask` must be a list with one mask (or None) per input; "
+                         f"got a {type(mask).__name__}.")
+    if not isinstance(inputs, (list, tuple)) or len(mask) != len(inputs):
+        count = len(inputs) if isinstance(inputs, (list, tuple)) else 1
+        raise ValueError(f"{name}: `mask` must hold one entry per input; got {len(mask)} "
+                         f"mask(s) for {count} input(s).")
+
+
+def _masked_reduce(op, inputs, masks):
+    """Keras's ``Maximum``/``Minimum`` under masks: where one side is masked out the other
+    side's value is taken (both sides, so the op sees that value twice)."""
+    out, out_mask = inputs[0], masks[0]
+    for x, m in zip(inputs[1:], masks[1:]):
+        if m is not None:
+            x = ops.where(m, x, out)
+        if out_mask is not None:
+            out = ops.where(out_mask, out, x)
+        out_mask = None if m is None or out_mask is None else ops.logical_or(out_mask, m)
+        out = op(out, x)
+    return out
 
 
 class Add(_Merge):
@@ -118,7 +165,26 @@ class Subtract(_Merge):
 
 
 class Multiply(_Merge):
-    """The element-wise product of its inputs."""
+    """The element-wise product of its inputs.
+
+    With masks (as in Keras): a masked-out entry counts as 1; if every input carries a mask,
+    the entries masked out in all of them are 0.
+    """
+
+    def call(self, inputs, mask=None):
+        inputs = self._aligned(inputs)
+        masks = self._aligned_masks(inputs, mask)
+        if all(m is None for m in masks):
+            return self._merge(inputs)
+        out = out_mask = None
+        for x, m in zip(inputs, masks):
+            if m is not None:
+                x = ops.where(m, x, x.dtype.type(1))
+                out_mask = m if out_mask is None else ops.logical_or(out_mask, m)
+            out = x if out is None else ops.multiply(out, x)
+        if all(m is not None for m in masks):
+            out = ops.where(out_mask, out, out.dtype.type(0))
+        return out
 
     def _merge(self, inputs):
         out = inputs[0]
@@ -138,23 +204,21 @@ class Average(_Merge):
 
 
 class Maximum(_Merge):
-    """The element-wise maximum of its inputs."""
+    """The element-wise maximum of its inputs (with masks, as in Keras: a masked-out entry
+    takes the other input's value)."""
 
-    def _merge(self, inputs):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = ops.maximum(out, x)
-        return out
+    def call(self, inputs, mask=None):
+        inputs = self._aligned(inputs)
+        return _masked_reduce(ops.maximum, inputs, self._aligned_masks(inputs, mask))
 
 
 class Minimum(_Merge):
-    """The element-wise minimum of its inputs."""
+    """The element-wise minimum of its inputs (with masks, as in Keras: a masked-out entry
+    takes the other input's value)."""
 
-    def _merge(self, inputs):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = ops.minimum(out, x)
-        return out
+    def call(self, inputs, mask=None):
+        inputs = self._aligned(inputs)
+        return _masked_reduce(ops.minimum, inputs, self._aligned_masks(inputs, mask))
 
 
 class Concatenate(Layer):
@@ -170,6 +234,7 @@ class Concatenate(Layer):
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
         self.axis = integer("Concatenate", "axis", axis)
+        self.supports_masking = True
 
     def _output(self, shapes):
         name = f"Concatenate '{self.name}'"
@@ -206,6 +271,24 @@ class Concatenate(Layer):
         self._output([tuple(x.shape) for x in inputs])
         return ops.concatenate(list(inputs), axis=self.axis)
 
+    def compute_mask(self, inputs, mask=None):
+        """Keras's rule: each input's mask (all True for an input without one) is stretched
+        to the input's shape, the masks are joined along ``axis``, and a position of the
+        output is kept where any entry of its last axis is. ``None`` if no input has one."""
+        if mask is None:
+            return None
+        _check_masks(self, inputs, mask)
+        if all(m is None for m in mask):
+            return None
+        full = []
+        for x, m in zip(inputs, mask):
+            if m is None:
+                m = ops.ones_like(x, dtype="bool")
+            elif m.ndim < x.ndim:
+                m = ops.logical_or(ops.expand_dims(m, -1), ops.zeros_like(x, dtype="bool"))
+            full.append(m)
+        return ops.any(ops.concatenate(full, axis=self.axis), axis=-1)
+
     def get_config(self) -> dict:
         config_ = super().get_config()
         config_["axis"] = self.axis
@@ -229,6 +312,7 @@ class Dot(Layer):
             raise ValueError(f"Dot: `axes` must be an int or two ints; got {axes!r}.")
         self.axes = axes
         self.normalize = bool(normalize)
+        self.supports_masking = True  # (as in Keras: it takes masked inputs, its output has none)
 
     def _axes(self, shapes):
         if not isinstance(shapes, (list, tuple)) or len(shapes) != 2 or \
@@ -253,6 +337,9 @@ class Dot(Layer):
         rest = [d for i, d in enumerate(a) if i not in (0, ax[0])] + \
             [d for i, d in enumerate(b) if i not in (0, ax[1])]
         return (a[0], *rest) if rest else (a[0], 1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
     def build(self, input_shape):
         self._axes(input_shape)
