@@ -27,13 +27,14 @@ from lamina.version import version as version
 _SUBMODULES = {
     "applications", "activations", "callbacks", "constraints", "datasets", "initializers", "layers", "losses",
     "metrics", "models", "ops", "optimizers", "random", "regularizers", "utils", "compat", "saving",
-    "tree", "wrappers", "distribute",
+    "tree", "wrappers", "distribute", "backend", "preprocessing",
 }
 _LAZY = {
     "Sequential": ("lamina.models", "Sequential"),
     "Model": ("lamina.models", "Model"),
     "Input": ("lamina.layers", "Input"),
     "InputLayer": ("lamina.layers", "InputLayer"),
+    "InputSpec": ("lamina.layers", "InputSpec"),
     "KerasTensor": ("lamina.layers", "KerasTensor"),
     "Layer": ("lamina.layers", "Layer"),
     "Loss": ("lamina.losses", "Loss"),

@@ -6,6 +6,8 @@ import keras`` and ``import tensorflow as tf`` all resolve to lamina. The
 ``tensorflow`` stand-in offers only what tutorials use around Keras
 (``tf.keras``, ``tf.random.set_seed``, ``tf.linspace``, ``tf.constant``,
 ``tf.convert_to_tensor``, ``tf.GradientTape``, ``tf.Variable``, basic math,
+the array functions of ``lamina.compat_tf_ops`` (``tf.transpose(x, perm=...)``,
+``tf.matmul(..., transpose_b=True)``, ``tf.gather``, ``tf.split``, ``tf.sequence_mask``, ...),
 ``tf.math``, ``tf.nn`` activations, ``tf.config.list_physical_devices`` (the
 CPU only), ``@tf.function``, which runs the function as it is, and ``tf.data``,
 which is ``lamina.data.Dataset``); anything else raises an error that names the
@@ -108,42 +110,31 @@ def _keras_modules():
         mods[legacy] = _alias(legacy, importlib.import_module("lamina.layers"))
     mods["keras.optimizers.legacy"] = _alias(
         "keras.optimizers.legacy", importlib.import_module("lamina.optimizers"))
-    mods["keras.backend"] = _alias("keras.backend", importlib.import_module("lamina.config"))
-    mods["keras.backend"].clear_session = lamina.utils.clear_session
+    mods["keras.backend"] = _alias("keras.backend", importlib.import_module("lamina.backend"))
     mods["keras.config"] = _alias("keras.config", importlib.import_module("lamina.config"))
     # tf.keras.backend keeps Keras 2's functions (K.mean, K.random_normal, ...).
     for name, fn in importlib.import_module("lamina.compat_backend").legacy_functions().items():
         setattr(mods["keras.backend"], name, fn)
     mods.update(_image_modules())
+    # The stand-ins, not lamina's own modules that `_alias(lamina)` copied: K.mean, .text
+    keras.backend, keras.preprocessing = mods["keras.backend"], mods["keras.preprocessing"]
     return mods
 
 
 def _image_modules():
     """``keras.preprocessing(.image)`` and ``keras.datasets.mnist``-style module paths."""
-    from lamina.utils import image_utils
-
     mods = {}
-    pre = _StandIn("keras.preprocessing", "lamina stand-in for keras.preprocessing", "Keras")
-    pre.__path__ = []
-    pre.image_dataset_from_directory = importlib.import_module(
-        "lamina.data.image_dataset").image_dataset_from_directory
-    image = _StandIn("keras.preprocessing.image", "lamina stand-in for keras.preprocessing.image",
-                     "Keras")
-    for name in ("load_img", "img_to_array", "array_to_img", "save_img", "smart_resize"):
-        setattr(image, name, getattr(image_utils, name))
-    pre.image = image
+    pre = _alias("keras.preprocessing", importlib.import_module("lamina.preprocessing"))
+    image = _alias("keras.preprocessing.image",
+                   importlib.import_module("lamina.preprocessing.image"))
+    sequence = _alias("keras.preprocessing.sequence",
+                      importlib.import_module("lamina.preprocessing.sequence"))
+    pre.image, pre.sequence = image, sequence
     mods["keras.preprocessing"], mods["keras.preprocessing.image"] = pre, image
+    mods["keras.preprocessing.sequence"] = sequence
     text = _StandIn("keras.preprocessing.text", "lamina stand-in for keras.preprocessing.text",
                     "Keras", importlib.import_module("lamina.utils.text_tokenizer"))
-    pre.text = mods["keras.preprocessing.text"] = text
-    sequence = _StandIn("keras.preprocessing.sequence",
-                        "lamina stand-in for keras.preprocessing.sequence", "Keras")
-    sequence.pad_sequences = importlib.import_module("lamina.utils.sequences").pad_sequences
-    pre.sequence = mods["keras.preprocessing.sequence"] = sequence
-    pre.text_dataset_from_directory = importlib.import_module(
-        "lamina.data.text_dataset").text_dataset_from_directory
-    pre.timeseries_dataset_from_array = importlib.import_module(
-        "lamina.data.timeseries").timeseries_dataset_from_array
+    pre.text = mods["keras.preprocessing.text"] = text  # Keras 1's Tokenizer (tf.keras only)
     for name in ("mnist", "fashion_mnist", "cifar10", "cifar100", "imdb", "reuters",
                  "boston_housing", "california_housing"):
         mods[f"keras.datasets.{name}"] = importlib.import_module(f"lamina.datasets.{name}")
@@ -191,6 +182,9 @@ def _tensorflow_modules(keras_mods):
         setattr(tf, name, getattr(ops, name))
     tf.pow = ops.power
     tf.fill = lambda dims, value, name=None: ops.full(dims, value)
+    tf_ops = importlib.import_module("lamina.compat_tf_ops")  # perm=, transpose_b=, tf.gather...
+    for name, fn in tf_ops.tf_functions().items():
+        setattr(tf, name, fn)
     tf.float16, tf.int8, tf.int16, tf.uint8 = np.float16, np.int8, np.int16, np.uint8
     tf.executing_eagerly = lambda: True
     tf.function = _tf_function
@@ -201,6 +195,8 @@ def _tensorflow_modules(keras_mods):
                  "leaky_relu", "gelu", "silu", "relu6"):
         setattr(nn, name, getattr(ops, name))
     nn.swish = ops.silu
+    for name, fn in tf_ops.nn_functions().items():
+        setattr(nn, name, fn)
     tf.nn = nn
     config_mod = _StandIn("tensorflow.config", "TensorFlow config stand-in", "TensorFlow")
     config_mod.list_physical_devices = lambda device_type=None: (
@@ -219,6 +215,8 @@ def _tensorflow_modules(keras_mods):
                  "reduce_max", "reduce_min", "argmax", "equal", "sin", "cos", "tan", "sign",
                  "round", "floor", "negative", "pow", "log1p", "softplus"):
         setattr(math_mod, name, vars(tf)[name] if name in vars(tf) else getattr(ops, name))
+    for name, fn in tf_ops.math_functions().items():
+        setattr(math_mod, name, fn)
     math_mod.reduce_std = lambda x, axis=None, keepdims=False, name=None: ops.std(
         x, axis=axis, keepdims=keepdims)
     math_mod.reduce_variance = lambda x, axis=None, keepdims=False, name=None: ops.var(

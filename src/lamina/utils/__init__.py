@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["FeatureSpace", "Progbar", "PyDataset", "array_to_img", "clear_session", "get_file",
+__all__ = ["CustomObjectScope", "FeatureSpace", "Progbar", "PyDataset", "Sequence",
+           "array_to_img", "clear_session", "custom_object_scope", "get_file",
            "image_dataset_from_directory",
            "img_to_array", "load_img", "normalize", "pack_x_y_sample_weight", "pad_sequences",
            "plot_function",
@@ -25,6 +26,10 @@ _LAZY = {
     "get_registered_object": "lamina.saving",
     "serialize_keras_object": "lamina.saving",
     "deserialize_keras_object": "lamina.saving",
+    "CustomObjectScope": "lamina.saving",
+    "custom_object_scope": "lamina.saving",
+    "get_custom_objects": "lamina.saving",
+    "get_registered_name": "lamina.saving",
     "load_img": "lamina.utils.image_utils",  # Pillow is imported only when an image is read
     "img_to_array": "lamina.utils.image_utils",
     "array_to_img": "lamina.utils.image_utils",
@@ -46,6 +51,10 @@ def __getattr__(name):
         import importlib
 
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name == "Sequence":  # Keras 3's other name for PyDataset
+        from lamina.utils.py_dataset import PyDataset
+
+        return PyDataset
     raise AttributeError(f"module 'lamina.utils' has no attribute {name!r}")
 
 
