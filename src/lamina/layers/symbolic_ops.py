@@ -21,7 +21,7 @@ import numpy as np
 
 from lamina import ops
 from lamina.autodiff.tensor import Tensor
-from lamina.layers.input_spec import KerasTensor, add_node, dry_run
+from lamina.layers.input_spec import KerasTensor, _np_dtype, add_node, dry_run
 from lamina.layers.layer import Layer
 from lamina.utils import naming
 
@@ -136,7 +136,7 @@ class Operation(Layer):
     def _symbolic_call(self, inputs, *args, **kwargs):
         tensors = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         out, shapes = dry_run(self.call, [t.shape for t in tensors],
-                              [_dtype(t.dtype) for t in tensors])
+                              [_np_dtype(t.dtype) for t in tensors])
         flat = list(out) if isinstance(out, (list, tuple)) else [out]
         results = [KerasTensor(s, _result_dtype(v), history=(self, tensors))
                    for s, v in zip(shapes, flat)]
@@ -153,10 +153,6 @@ class Operation(Layer):
         raise ValueError(
             f"The operation '{self.name}' (ops.{self.op_name} on symbolic tensors) is saved "
             "as part of its functional model's config, not on its own.")
-
-
-def _dtype(name):
-    return object if name == "string" else name
 
 
 def _result_dtype(value):
