@@ -338,3 +338,24 @@ def test_fused_evaluate_matches_test_step(loss, units, activation):
     assert fused.keys() == generic.keys()
     for key in fused:
         np.testing.assert_allclose(fused[key], generic[key], rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("how", ["validation_data", "dataset"])
+def test_an_empty_validation_set_is_left_out_of_the_logs_with_a_warning(how):
+    # Keras skips validation that yields no batches (and warns); a val_loss of 0.0 would look
+    # like a perfect model
+    x = np.random.default_rng(0).random((16, 3), dtype=np.float32)
+    y = x.sum(axis=1, keepdims=True)
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(1)])
+    model.compile("sgd", "mse", metrics=["mae"])
+    if how == "validation_data":
+        val = (x[:0], y[:0])
+    else:
+        from lamina.data import Dataset
+
+        val = Dataset.from_tensor_slices((x, y)).filter(
+            lambda a, b: keras.ops.sum(a) < -1).batch(4)
+    with pytest.warns(UserWarning, match="validation data gave no batches"):
+        history = model.fit(x, y, validation_data=val, epochs=2, verbose=0)
+    assert sorted(history.history) == ["loss", "mae"]
+    assert len(history.history["loss"]) == 2

@@ -90,6 +90,10 @@ CASES = {
                                metrics={"second": ["mae"]}),
         fit=lambda a, b, label, price, w: dict(
             x=[a, b], y={"first": price, "second": price * 2.0})),
+    "one_target_for_the_one_loss": dict(
+        build=two_towers,
+        compile=lambda K: dict(optimizer=K.optimizers.Adam(0.01), loss=[None, "mse"]),
+        fit=lambda a, b, label, price, w: dict(x={"a": a, "b": b}, y=price)),
 }
 
 

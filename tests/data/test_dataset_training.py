@@ -170,3 +170,19 @@ def test_class_weight_with_a_dataset_equals_class_weight_with_arrays():
     from_dataset = _model().fit(ds, epochs=2, verbose=0, class_weight=weights)
     np.testing.assert_allclose(from_dataset.history["loss"], from_arrays.history["loss"],
                                rtol=1e-6)
+
+
+def test_a_cached_dataset_is_read_once_and_fit_does_not_call_its_epochs_partial(caplog):
+    reads = []
+
+    def note(x, y):
+        reads.append(1)
+        return x, y
+
+    ds = Dataset.from_tensor_slices((X, Y)).map(note).batch(16).cache()
+    with caplog.at_level("WARNING"):
+        history = _model().fit(ds, epochs=3, verbose=0)
+    assert not [r for r in caplog.records if "cache" in r.getMessage()]
+    assert len(reads) == len(X)  # the first epoch filled the cache; the others replayed it
+    from_arrays = _model().fit(X, Y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    np.testing.assert_allclose(history.history["loss"], from_arrays.history["loss"], rtol=1e-6)

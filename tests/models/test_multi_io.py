@@ -148,3 +148,20 @@ def test_a_model_using_some_outputs_of_a_call_pairs_each_with_its_value():
     np.testing.assert_array_equal(got[1], ref[2])
     np.testing.assert_array_equal(lamina.Model(x, c).predict(data, verbose=0), ref[2])
     assert not np.allclose(ref[1], ref[2])
+
+
+def test_targets_for_only_the_outputs_with_a_loss():
+    x = np.ones((4, 3), "float32")
+    model = _two_outputs()
+    model.compile(optimizer="sgd", loss=["mse", None], metrics=[[], ["mae"]])
+    with pytest.raises(ValueError, match="output 'b' metrics, but the data has no targets"):
+        model.fit(x, np.ones((4, 1)), verbose=0)
+    model = _two_outputs()
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="got one array of targets"):
+        model.fit(x, np.ones((4, 1)), verbose=0)
+    model.compile(optimizer="sgd", loss=[None, "mse"])
+    one = model.evaluate(x, np.full((4, 2), 0.5), verbose=0)
+    listed = model.evaluate(x, [np.full((4, 2), 0.5)], verbose=0)
+    b = model.predict(x, verbose=0)[1]
+    np.testing.assert_allclose([one, listed], [np.mean((b - 0.5) ** 2)] * 2, rtol=1e-6)

@@ -99,18 +99,39 @@ class MultiOutput:
                     f"The {what} are a dict with keys {sorted(value)}, but the model's outputs "
                     f"are named {self.names}: missing {missing}.")
             return [value.get(name) for name in self.names]
+        active = [i for i, fn in enumerate(self.loss_fns) if fn is not None]
         if isinstance(value, (list, tuple)):
-            if len(value) != n:
-                raise ValueError(
-                    f"The model has {n} outputs {self.names} but the {what} are a list of "
-                    f"{len(value)}: give one per output, in order, or a dict keyed by output "
-                    "name.")
-            return list(value)
+            if len(value) == n:
+                return list(value)
+            if what == "targets" and len(value) == len(active):
+                return self._to_active(list(value), active)
+            raise ValueError(
+                f"The model has {n} outputs {self.names} but the {what} are a list of "
+                f"{len(value)}: give one per output, in order, or a dict keyed by output "
+                "name." + self._active_hint(what, active))
         if what == "sample weights":
             return [value] * n  # one weight per sample for every output, as Keras does
+        if len(active) == 1:  # e.g. loss=["mse", None]: the one target is the one loss's
+            return self._to_active([value], active)
         raise ValueError(
             f"The model has {n} outputs {self.names} but got one array of {what}: give a list "
-            "with one per output, or a dict keyed by output name.")
+            "with one per output, or a dict keyed by output name." +
+            self._active_hint(what, active))
+
+    def _to_active(self, values, active):
+        """Targets given only for the outputs with a loss (Keras's rule when ``loss`` has
+        ``None`` entries): the i-th target goes to the i-th output that has a loss."""
+        flat = [None] * len(self.names)
+        for i, v in zip(active, values):
+            flat[i] = v
+        return flat
+
+    def _active_hint(self, what, active):
+        if what != "targets" or len(active) == len(self.names):
+            return ""
+        named = [self.names[i] for i in active]
+        return (f" (Targets for only the outputs with a loss, {named}, in that order, are "
+                "accepted too.)")
 
     def _has_metrics(self, i):
         return bool(self.metric_specs[i]) or bool(self.weighted_specs[i])
@@ -158,6 +179,11 @@ class MultiOutput:
             for i, specs in enumerate(specs_per_output):
                 if specs is None:
                     continue
+                if y is not None and targets[i] is None:
+                    raise ValueError(
+                        f"compile() gave output '{self.names[i]}' metrics, but the data has no "
+                        f"targets for it: give its targets too (a list with one per output, or "
+                        f"a dict keyed by output name), or drop its metrics.")
                 for spec in specs if isinstance(specs, (list, tuple)) else [specs]:
                     y_shape = None if targets[i] is None else tuple(_shape(targets[i]))
                     metric = metrics_module.get_metric(spec, y_true_shape=y_shape,

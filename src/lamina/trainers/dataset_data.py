@@ -127,6 +127,10 @@ class DatasetData:
                         break
                 yield element
                 count += 1
+            if not self._persistent and not ran_out:
+                # the cardinality's last batch: end the pass as a full pass ends (so that,
+                # e.g., cache() keeps what it saw instead of taking the pass for a partial one)
+                ran_out = next(it, _NOTHING) is _NOTHING
         finally:
             if not self._persistent or ran_out:
                 self._iterator = None

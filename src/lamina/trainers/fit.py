@@ -234,7 +234,10 @@ class FitMixin:
                 logs = self.get_metrics_result()
                 if val_data is not None and (epoch + 1) % int(validation_freq) == 0 and not interrupt.requested:
                     val_logs = self._evaluate_data(val_data, cbs)
-                    logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                    if self.__dict__.pop("_evaluated_nothing", False):
+                        _warn_empty_validation()
+                    else:
+                        logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 cbs.on_epoch_end(epoch, logs)
                 if interrupt.requested:
                     from lamina.utils.progbar import end_open_line
@@ -300,6 +303,14 @@ class FitMixin:
             )
 
     # -- evaluate ----------------------------------------------------------------------------
+
+
+def _warn_empty_validation():
+    warnings.warn(
+        "fit: the validation data gave no batches, so the epoch's logs have no val_ entries "
+        "(they would otherwise read 0). Give validation_data with rows, "
+        "a validation_split that leaves at least one row, or a validation dataset that is "
+        "not exhausted (repeat() it, or leave validation_steps out).", stacklevel=3)
 
 
 def _check_validation(model, vx, vy):

@@ -167,7 +167,11 @@ class Trainer(FitMixin, CompileMixin, KerasTrainerAPI):
             run_batches((data_module.pack(x, y, sw),), data.batch_size,
                         min(data.steps * data.batch_size, data.n))
             batches = ()  # every batch ran, through the engine
+            ran = min(data.steps * data.batch_size, data.n) > 0
+        else:
+            ran = False
         for step, batch in enumerate(batches):
+            ran = True
             if batch_hooks:
                 callbacks.on_test_batch_begin(step)
             result = test_step(batch)
@@ -177,6 +181,7 @@ class Trainer(FitMixin, CompileMixin, KerasTrainerAPI):
         if sync is not None:  # fit's validation, split over the replicas (lamina.distribute)
             sync.sum_metrics(self)
         logs = self.get_metrics_result()
+        self._evaluated_nothing = not ran  # (fit leaves an empty validation set out of its logs)
         if callbacks is not None:
             callbacks.on_test_end(logs)
         return logs
