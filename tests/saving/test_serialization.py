@@ -175,8 +175,11 @@ class ShiftRegularizer(lamina.regularizers.Regularizer):
 
 def test_registered_objects_are_found_by_package_and_name():
     config = lamina.saving.serialize_keras_object(doubled_mae)
-    assert config["registered_name"] == "SerTests>doubled_mae"
+    # Keras 3.15.1's form of a registered function (what it writes, and reads back)
+    assert config == {"module": "builtins", "class_name": "function",
+                      "config": "SerTests>doubled_mae", "registered_name": "function"}
     assert lamina.saving.deserialize_keras_object(config) is doubled_mae
+    assert lamina.losses.deserialize(config) is doubled_mae
     reg_config = lamina.saving.serialize_keras_object(ShiftRegularizer(0.5))
     assert reg_config["registered_name"] == "SerTests>Shift"
     assert lamina.saving.get_registered_object("SerTests>Shift") is ShiftRegularizer
@@ -236,3 +239,22 @@ def test_sequential_and_functional_configs_have_keras_keys():
     assert dense["inbound_nodes"][0]["args"][0]["config"]["keras_history"] == ["in", 0, 0]
     rebuilt = lamina.Model.from_config(fconfig)
     assert isinstance(rebuilt, lamina.models.Functional) and rebuilt.output_shape == (None, 2)
+
+
+@lamina.saving.register_keras_serializable(package="SerTests")
+def tripled_relu(x):
+    return lamina.ops.relu(x) * 3.0
+
+
+def test_a_registered_activation_survives_get_config_clone_and_from_config():
+    model = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(4, activation=tripled_relu),
+                               lamina.layers.Dense(1)])
+    assert model.layers[0].get_config()["activation"] == {
+        "module": "builtins", "class_name": "function", "config": "SerTests>tripled_relu",
+        "registered_name": "function"}  # as Keras 3.15.1 writes it
+    x = np.random.default_rng(0).random((5, 3), dtype=np.float32)
+    for copy in (lamina.models.clone_model(model), lamina.Sequential.from_config(model.get_config()),
+                 lamina.layers.deserialize(lamina.layers.serialize(model))):
+        assert copy.layers[0].activation is tripled_relu
+        copy.set_weights(model.get_weights())
+        np.testing.assert_array_equal(copy.predict(x, verbose=0), model.predict(x, verbose=0))

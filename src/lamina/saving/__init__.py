@@ -23,7 +23,9 @@ from __future__ import annotations
 from lamina.saving.deserialization import deserialize_keras_object
 from lamina.saving.keras_file import load_model, load_weights, save_model, save_weights
 from lamina.saving.kinds import UnknownObjectError
-from lamina.saving.object_registration import (
+from lamina.saving.safety import UnsafeFileError
+from lamina.saving.serialization import serialize_keras_object
+from lamina.utils.object_registration import (
     CustomObjectScope,
     custom_object_scope,
     get_custom_objects,
@@ -31,8 +33,6 @@ from lamina.saving.object_registration import (
     get_registered_object,
     register_keras_serializable,
 )
-from lamina.saving.safety import UnsafeFileError
-from lamina.saving.serialization import serialize_keras_object
 
 __all__ = [
     "CustomObjectScope",

@@ -18,7 +18,6 @@ import inspect
 
 import numpy as np
 
-from lamina.saving import object_registration as reg
 from lamina.saving.kinds import (
     _DTYPE_POLICIES,
     _KEY_SUFFIX_KINDS,
@@ -33,6 +32,7 @@ from lamina.saving.kinds import (
     builtin_classes,
 )
 from lamina.saving.serialization import _builtin_function
+from lamina.utils import object_registration as reg
 from lamina.version import __version__
 
 __all__ = ["deserialize_keras_object", "deserialize_layer", "loading", "shape_tuple"]

@@ -241,7 +241,7 @@ def model_from_config(config, custom_objects=None, compile=True, safe_mode=True)
     ctx.compile = bool(compile)
     token = de._CONTEXT.set(ctx)
     try:
-        from lamina.saving.object_registration import CustomObjectScope
+        from lamina.utils.object_registration import CustomObjectScope
 
         with CustomObjectScope(ctx.custom_objects):
             model = de._deserialize(config, ctx, "layer")

@@ -28,7 +28,6 @@ import types
 
 import numpy as np
 
-from lamina.saving import object_registration as reg
 from lamina.saving.kinds import (
     _KIND_MODULES,
     UnknownObjectError,
@@ -38,6 +37,7 @@ from lamina.saving.kinds import (
     _kind_of,
     builtin_classes,
 )
+from lamina.utils import object_registration as reg
 
 __all__ = [
     "deserialize_keras_object",
@@ -169,9 +169,8 @@ def _serialize_function(fn):
             "custom_objects={'my_fn': my_fn} when loading."
         )
     if reg.is_registered(fn):
-        registered = reg.get_registered_name(fn)
-        return {"module": fn.__module__, "class_name": "function", "config": registered,
-                "registered_name": registered}
+        return {"module": "builtins", "class_name": "function",  # Keras's form
+                "config": reg.get_registered_name(fn), "registered_name": "function"}
     module = _builtin_function_module(fn)
     if module is not None:
         return {"module": module, "class_name": "function", "config": name,

@@ -37,6 +37,7 @@ import inspect
 import types
 from collections.abc import Callable, Iterable, Mapping
 
+from lamina.utils import object_registration
 from lamina.utils.naming import to_snake_case, unknown_name_error
 
 __all__ = [
@@ -105,6 +106,10 @@ def function_config(fn) -> dict:
         >>> function_config(my_penalty)["config"]
         'my_penalty'
     """
+    if object_registration.is_registered(fn):  # Keras's form: the "package>name" as config
+        return {"module": "builtins", "class_name": "function",
+                "config": object_registration.get_registered_name(fn),
+                "registered_name": "function"}
     return {
         "module": fn.__module__,
         "class_name": "function",
@@ -215,8 +220,9 @@ def deserialize(kind: str, config, find: Callable, custom_objects=None, *,
             raise ValueError(f"A serialized {kind} function needs its name as 'config'. "
                              f"Got {config!r} instead.")
         for name in names:
-            if custom_objects and name in custom_objects:
-                return custom_objects[name]
+            found = object_registration.get_registered_object(name, custom_objects)
+            if found is not None and name != "function":
+                return found
         name = names[-1].split(">")[-1]  # a registered "package>name" falls back to the name
         if find_function is not None:
             return find_function(name, custom_objects)
@@ -224,8 +230,9 @@ def deserialize(kind: str, config, find: Callable, custom_objects=None, *,
             f"The {kind} function {names[-1]!r} is not built in. Pass it in "
             f"custom_objects={{{names[-1]!r}: ...}} to load it."
         )
-    if custom_objects and registered in custom_objects:
-        cls = custom_objects[registered]
+    found = object_registration.get_registered_object(registered, custom_objects)
+    if found is not None:
+        cls = found
     else:
         cls = find(class_name, custom_objects)
     if not inspect.isclass(cls):
