@@ -83,6 +83,18 @@ def test_reading_a_value_in_python_falls_back_to_eager_with_one_log_line(lenient
     assert "my step runs eagerly" in message and "test_function.py" in message
 
 
+def test_a_value_read_through_numpy_names_the_users_line(lenient, caplog):
+    def step(x):
+        return ops.sum(x) * float(np.mean(ops.square(x)))  # NumPy reads the value
+
+    f = engine.Function(step, name="numpy step")
+    with caplog.at_level(logging.WARNING, logger="lamina"):
+        f(np.ones(2, "float32"))
+    message = caplog.records[0].getMessage()
+    assert "test_function.py" in message and "(step)" in message, message
+    assert "numpy" not in message.split(" at ", 1)[1].split(" (for example")[0], message
+
+
 def test_numpy_randomness_in_a_custom_layer_is_caught(lenient, caplog):
     class NoisyLayer(layers.Layer):
         def call(self, x):

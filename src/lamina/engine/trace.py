@@ -36,6 +36,8 @@ from lamina.engine.plan import Plan, Step
 __all__ = ["Recorder", "trace"]
 
 _LAMINA_DIR = __file__.rsplit("/engine/", 1)[0]
+# NumPy's own frames (``np.mean(tensor)`` reads the value inside NumPy) are not the user's line
+_NOT_USER = (_LAMINA_DIR, os.path.dirname(np.__file__))
 _DEBUG = bool(os.environ.get("LAMINA_TRACE_DEBUG"))
 
 
@@ -44,7 +46,8 @@ def _user_frame() -> str:
     frame = sys._getframe(2)
     while frame is not None:
         name = frame.f_code.co_filename
-        if not name.startswith(_LAMINA_DIR) and "importlib" not in name:
+        if not name.startswith(_NOT_USER) and "importlib" not in name and \
+                not name.startswith("<__array_function__"):
             return f"{name}:{frame.f_lineno} ({frame.f_code.co_name})"
         frame = frame.f_back
     return "inside lamina"
