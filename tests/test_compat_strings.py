@@ -40,3 +40,28 @@ def test_numbers_are_refused_with_the_fix():
         S["lower"](np.array([1.0, 2.0]))
     with pytest.raises(ValueError, match="'x1' is not a number"):
         S["to_number"](np.array(["1", "x1"]))
+
+
+def test_string_elements_of_a_dataset_are_bytes_as_tensorflow_gives_them():
+    # TF 2.21: `text.numpy()[0]` of a string batch is b'good movie' (scripts .decode() it), and
+    # as_numpy_iterator gives bytes too; the model-facing values stay NumPy strings
+    from lamina import compat
+
+    compat.install()
+    try:
+        import tensorflow as tf
+
+        ds = tf.data.Dataset.from_tensor_slices((["good movie", "bad film"], [1, 0])).batch(2)
+        text, label = next(iter(ds))
+        assert text.numpy().tolist() == [b"good movie", b"bad film"]
+        assert text.numpy()[0].decode("utf-8") == "good movie"
+        assert label.numpy().tolist() == [1, 0] and text.tolist() == ["good movie", "bad film"]
+        first, _ = next(iter(ds.unbatch()))
+        assert first.numpy() == b"good movie"
+        assert next(ds.unbatch().as_numpy_iterator())[0] == b"good movie"
+    finally:
+        compat.uninstall()
+    from lamina.data import Dataset
+
+    plain = Dataset.from_tensor_slices(["a"]).as_numpy_iterator()
+    assert next(plain) == "a"  # uninstall() gave back lamina's own strings

@@ -310,7 +310,14 @@ class _EagerArray(np.ndarray):
     also answers TensorFlow's ``.numpy()`` (scripts print ``batch.numpy()[0]``)."""
 
     def numpy(self):
-        return np.asarray(self)
+        value = np.asarray(self)
+        if value.dtype.kind != "U":
+            return value
+        # TensorFlow's string tensors give UTF-8 bytes (scripts call .decode("utf-8") on them)
+        encoded = np.empty(value.shape, object)
+        for index, text in np.ndenumerate(value):
+            encoded[index] = text.encode("utf-8")
+        return encoded[()] if value.ndim == 0 else encoded
 
 
 def _eager(element):
@@ -325,6 +332,19 @@ def _tf_dataset_iter(self):
         yield _eager(element)
 
 
+def _tf_as_numpy_iterator(self):
+    """``as_numpy_iterator`` as TensorFlow gives it: strings as UTF-8 bytes."""
+    from lamina import tree
+
+    def leaf(value):
+        if isinstance(value, (np.ndarray, np.str_)) and np.asarray(value).dtype.kind == "U":
+            return np.asarray(value).view(_EagerArray).numpy()
+        return value
+
+    for element in self._iterate():
+        yield tree.map_structure(leaf, element)
+
+
 def install() -> None:
     """Make ``keras``, ``tensorflow.keras`` and ``tensorflow`` imports resolve to lamina."""
     if _INSTALLED:
@@ -333,6 +353,8 @@ def install() -> None:
 
     _PATCHED["Dataset.__iter__"] = Dataset.__dict__["__iter__"]
     Dataset.__iter__ = _tf_dataset_iter
+    _PATCHED["Dataset.as_numpy_iterator"] = Dataset.__dict__["as_numpy_iterator"]
+    Dataset.as_numpy_iterator = _tf_as_numpy_iterator
     keras_mods = _keras_modules()
     mods = {**keras_mods, **_tensorflow_modules(keras_mods)}
     for name, module in mods.items():  # `keras.backend` as an attribute, not only an import
@@ -350,6 +372,7 @@ def uninstall() -> None:
         from lamina.data import Dataset
 
         Dataset.__iter__ = _PATCHED.pop("Dataset.__iter__")
+        Dataset.as_numpy_iterator = _PATCHED.pop("Dataset.as_numpy_iterator")
     for name, previous in _INSTALLED.items():
         if previous is None:
             sys.modules.pop(name, None)
