@@ -310,3 +310,19 @@ def test_lamina_imports_without_h5py_and_saving_says_what_to_install(tmp_path):
                          check=True).stdout
     assert "IMPORT-ERROR" in out and "pip install h5py" in out
     assert not (tmp_path / "m.keras").exists()
+
+
+def test_a_recurrent_layer_node_is_written_as_keras_writes_it_and_keeps_its_dropout(tmp_path):
+    # Keras 3.15.1 writes training=False (and mask=None for an unmasked input) into every
+    # recurrent layer's node, yet a reloaded LSTM still drops out under training=True
+    inputs = lamina.Input((5, 3))
+    model = lamina.Model(inputs, lamina.layers.LSTM(4, dropout=0.5)(inputs))
+    node = model.get_config()["layers"][1]["inbound_nodes"][0]
+    assert node["kwargs"] == {"training": False, "mask": None}
+    model.save(tmp_path / "m.keras")
+    loaded = lamina.models.load_model(tmp_path / "m.keras")
+    x = np.random.default_rng(0).random((2, 5, 3), dtype=np.float32)
+    a, b = (loaded(x, training=True).numpy() for _ in range(2))
+    assert not np.allclose(a, b)  # dropout is on while training
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6)

@@ -77,6 +77,7 @@ def functional_config(model) -> dict:
         history[id(t)] = [t._keras_history[0].name, 0, 0]
     calls: dict = {}
     nodes: dict = {}
+    maybe_masked = _maybe_masked(model._steps)
     for layer, layer_inputs, outs in model._steps:
         index = calls.get(id(layer), 0)
         calls[id(layer)] = index + 1
@@ -112,7 +113,10 @@ def functional_config(model) -> dict:
                 args = [[ref(t) for t in layer_inputs]]
             else:
                 args = [ref(layer_inputs)]
-            kwargs = {"mask": None} if getattr(layer, "_keras_model", False) else {}
+            kwargs = {"mask": None} if getattr(layer, "_keras_model", False) else \
+                dict(getattr(layer, "_keras_node_kwargs", {}))
+            if any(id(t) in maybe_masked for t in _flat(layer_inputs)):
+                kwargs.pop("mask", None)  # Keras refers to its mask computation here instead
             kwargs.update(call_kwargs)  # arguments fixed at the call, e.g. training=False
             if extra:  # other arguments holding tensors: layer(a, b), mask=...
                 more, named = fill_extra(extra, ref)
@@ -182,7 +186,7 @@ def functional_from_config(cls, config, custom_objects=None):
                 except KeyError:
                     waiting.append((name, node_index, node))
                     continue
-                result = layer(tensors, *more, **_node_kwargs(node), **named)
+                result = layer(tensors, *more, **_node_kwargs(node, layer), **named)
                 outputs[(name, node_index)] = result if isinstance(result, list) else [result]
                 progress = True
             if not progress:
@@ -227,6 +231,28 @@ def _positional(layer, node):
 
 def _is_tensor_ref(value) -> bool:
     return isinstance(value, dict) and value.get("class_name") == "__keras_tensor__"
+
+
+def _flat(value):
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _flat(v)]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _flat(v)]
+    return [value]
+
+
+def _maybe_masked(steps) -> set:
+    """ids of the graph's tensors that may carry a mask: the outputs of a mask's source
+    (``Embedding(mask_zero=True)``, ``Masking``) and of layers that pass on an input's mask.
+    (Where Keras writes ``mask=None`` into a node, the input has none.)"""
+    masked: set = set()
+    for layer, layer_inputs, outs in steps:
+        source = getattr(layer, "mask_zero", False) or type(layer).__name__ == "Masking"
+        passed = getattr(layer, "supports_masking", False) and any(
+            id(t) in masked for t in _flat(layer_inputs))
+        if source or passed or getattr(layer, "_keras_model", False):
+            masked.update(id(t) for t in outs)
+    return masked
 
 
 def _mask_operations(entries, output_layers=None) -> set:
@@ -321,12 +347,17 @@ def _node_inputs(node):
     return refs[0] if len(refs) == 1 else refs
 
 
-def _node_kwargs(node) -> dict:
+def _node_kwargs(node, layer=None) -> dict:
     """The fixed arguments of a saved layer call (``training``, ``use_causal_mask``,
-    ``return_attention_scores``, ...: plain values; never tensors or masks)."""
+    ``return_attention_scores``, ...: plain values; never tensors or masks). The
+    ``training=False`` Keras writes into every recurrent layer's node is not a fixed
+    argument: the layer follows the model's training flag, as in Keras."""
     if not isinstance(node, dict):
         return {}
-    kwargs = node.get("kwargs") or {}
+    kwargs = dict(node.get("kwargs") or {})
+    written = getattr(layer, "_keras_node_kwargs", {})
+    if "training" in written and kwargs.get("training") is written["training"]:
+        del kwargs["training"]
     return {k: v for k, v in kwargs.items()
             if k == "training" and isinstance(v, bool) or k not in ("training", "mask")
             and isinstance(v, (bool, int, float, str))}

@@ -108,6 +108,10 @@ class RNN(NestedPaths, Layer):
         ((2, 4), (2, 4))
     """
 
+    # what Keras 3 writes into each node of a functional config for a recurrent layer's call
+    # (training and mask always, even when neither was given); models/configs.py writes it too
+    _keras_node_kwargs = {"training": False, "mask": None}
+
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
         if isinstance(cell, (list, tuple)):
