@@ -97,6 +97,39 @@ CASES = {
 }
 
 
+def training_flags(K):
+    """The ``training`` a layer sees, called in the graph with ``training=True``/``False``, when
+    the model is called or predicts with each outer flag: ``{"graph/outer": seen}``."""
+    seen = []
+
+    class Probe(K.layers.Layer):
+        def call(self, x, training=None):
+            seen.append(training)
+            return x
+
+    x = np.ones((4, 3), "float32")
+    out = {}
+    for graph in (True, False):
+        inputs = K.Input((3,))
+        model = K.Model(inputs, K.layers.Dense(1)(Probe()(inputs, training=graph)))
+        for outer in ("none", "true", "false", "predict"):
+            seen.clear()
+            if outer == "predict":
+                model.predict(x, verbose=0)
+            elif outer == "none":
+                model(x)
+            else:
+                model(x, training=outer == "true")
+            out[f"{str(graph).lower()}/{outer}"] = seen[-1]
+        base = K.Sequential([K.Input((3,)), Probe()])  # the transfer-learning pattern
+        inputs = K.Input((3,))
+        nested = K.Model(inputs, base(inputs, training=graph))
+        seen.clear()
+        nested(x, training=True)
+        out[f"nested_{str(graph).lower()}/true"] = seen[-1]
+    return out
+
+
 def run(K, name):
     case = CASES[name]
     a, b, label, price, w = data()
@@ -135,7 +168,8 @@ def main():
             arrays[f"{name}/p{i}"] = p
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "functional.json").write_text(json.dumps(
-        {"keras": keras.__version__, "cases": record}, indent=1) + "\n")
+        {"keras": keras.__version__, "cases": record, "training_flags": training_flags(keras)},
+        indent=1) + "\n")
     np.savez_compressed(OUT / "functional.npz", **arrays)
     print(f"functional: {len(record)} cases")
 

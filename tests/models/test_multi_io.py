@@ -102,17 +102,24 @@ def test_named_inputs_from_a_dict_and_a_missing_one():
         model.predict({"left": x["left"]}, verbose=0)
 
 
-def test_a_layer_called_with_training_false_in_the_graph_stays_in_inference():
+def test_the_models_training_flag_wins_over_one_given_in_the_graph_as_in_keras():
+    # Keras 3.15.1 (fixture): a training= given in the graph holds only when the model is
+    # called without one; fit's True and predict's False win, nested models too
+    import make_keras_functional_fixtures as maker
+
+    keras_flags = json.load(open(os.path.join(FIXTURES, "functional.json")))["training_flags"]
+    assert maker.training_flags(lamina) == keras_flags
     base = lamina.Sequential([lamina.Input((4,)), layers.Dropout(0.9)])
     inputs = lamina.Input((4,))
     model = lamina.Model(inputs, base(inputs, training=False))
     x = np.ones((8, 4), "float32")
-    np.testing.assert_array_equal(model(x, training=True).numpy(), x)  # dropout never applied
+    np.testing.assert_array_equal(model(x).numpy(), x)  # no flag: the graph's False holds
+    assert not np.array_equal(model(x, training=True).numpy(), x)
     config = model.get_config()
     node = next(e for e in config["layers"] if e["class_name"] == "Sequential")["inbound_nodes"]
     assert node[0]["kwargs"].get("training") is False
     clone = lamina.Model.from_config(config)
-    np.testing.assert_array_equal(clone(x, training=True).numpy(), x)
+    np.testing.assert_array_equal(clone(x).numpy(), x)
 
 
 def test_sub_model_from_a_models_layers_shares_weights():

@@ -41,7 +41,11 @@ class Functional(Model):
     (keyed by name). The model is called with data of the same structure (a dict
     keyed by the inputs' names works for a list of named inputs too) and returns
     outputs of the outputs' structure. A layer called with fixed arguments in the
-    graph (``base(x, training=False)``) is called with them every time.
+    graph (``use_causal_mask=True``) is called with them every time; a ``training=``
+    given in the graph (``base(x, training=False)``) holds only when the model itself is
+    called without one, since Keras 3 lets the model's flag (``fit``'s True, ``predict``'s
+    False) win. Freeze a base with ``base.trainable = False``: its BatchNormalization
+    layers then run in inference mode whatever the flag.
 
     Example:
         >>> import lamina
@@ -281,7 +285,9 @@ class Functional(Model):
                 if tree.is_nested(layer_inputs) else values[id(layer_inputs)]
             _put_back_masks(args, made)
             call_kwargs = dict(getattr(outs[0], "_call_kwargs", None) or {})
-            if "training" not in call_kwargs:
+            if training is not None or "training" not in call_kwargs:
+                # Keras 3: the model's own flag wins; a training= given in the graph holds
+                # only when the model is called without one
                 call_kwargs["training"] = training
             extra = getattr(outs[0], "_call_extra", None)
             if extra:  # other arguments holding tensors: Cross()(query, context), mask=...
