@@ -26,7 +26,7 @@ from lamina.ops import _nn
 NON_DIFFERENTIABLE = {
     "all", "any", "arange", "argmax", "argmin", "argsort", "ceil", "convert_to_numpy",
     "count_nonzero", "dtype", "equal", "eye", "floor", "floor_divide", "full", "full_like",
-    "greater", "greater_equal", "identity", "isfinite", "isinf", "isnan", "less",
+    "greater", "greater_equal", "identity", "isclose", "isfinite", "isinf", "isnan", "less",
     "less_equal", "linspace", "logical_and", "logical_not", "logical_or", "mod", "ndim",
     "not_equal", "one_hot", "ones", "ones_like", "round", "shape", "sign", "size",
     "stop_gradient", "zeros", "zeros_like",
@@ -560,6 +560,46 @@ case(
 case("sparse_categorical_crossentropy/3d",
      lambda z: ops.sparse_categorical_crossentropy(_LABELS.reshape(2, 2), z, from_logits=True),
      normal(2, 2, 3))  # fmt: skip
+
+# -- triangles, diagonals, slices, cumprod, attention (ops/_more.py) ----------------------
+case("tril", ops.tril, normal(4, 4))
+case("tril/k=-1_batched", lambda x: ops.tril(x, k=-1), normal(2, 3, 4))
+case("tril/vector", lambda x: ops.tril(x, k=1), normal(3))
+case("triu", ops.triu, normal(3, 4))
+case("triu/k=1_batched", lambda x: ops.triu(x, k=1), normal(2, 4, 3))
+case("diagonal", ops.diagonal, normal(3, 4))
+case("diagonal/offset_axes", lambda x: ops.diagonal(x, offset=-1, axis1=2, axis2=0),
+     normal(3, 2, 4))  # fmt: skip
+case("trace", ops.trace, normal(3, 3))
+case("trace/offset_axes", lambda x: ops.trace(x, offset=1, axis1=1, axis2=2), normal(2, 3, 4))
+case("diag/vector", ops.diag, normal(3))
+case("diag/vector_k=2", lambda x: ops.diag(x, k=2), normal(3))
+case("diag/vector_k=-1", lambda x: ops.diag(x, k=-1), normal(2))
+case("diag/matrix_k=-1", lambda x: ops.diag(x, k=-1), normal(3, 4))
+case("unstack", lambda x: ops.unstack(x), normal(3, 2))
+case("unstack/axis=-1", lambda x: ops.unstack(x, num=4, axis=-1), normal(2, 3, 4))
+case("slice", lambda x: ops.slice(x, [1, 0, 2], [2, -1, 2]), normal(3, 2, 5))
+case("slice/tensor_starts",
+     lambda x: ops.slice(x, ops.convert_to_tensor(np.array([1, 3])), [2, 2]), normal(4, 5))
+case("slice_update", lambda x, u: ops.slice_update(x, [1, 2], u), normal(3, 5), normal(2, 2))
+case("slice_update/tensor_starts",
+     lambda x, u: ops.slice_update(x, ops.convert_to_tensor(np.array([0, 1, 1])), u),
+     normal(2, 3, 4), normal(1, 2, 3))  # fmt: skip
+_NONFINITE = np.array([[0.3, np.nan, -1.2], [np.inf, 0.8, -np.inf]])
+case("nan_to_num", lambda x: ops.nan_to_num(x + _NONFINITE, nan=1.0, posinf=5.0, neginf=-3.0), normal(2, 3))
+case("cumprod", ops.cumprod, away(2, 3, gap=0.5, hi=1.5))
+case("cumprod/axis=1", lambda x: ops.cumprod(x, axis=1), away(2, 7, 2, gap=0.5, hi=1.5))
+case("cumprod/with_zeros", lambda x: ops.cumprod(x, axis=-1),
+     np.array([[0.5, 0.0, 1.5, -2.0, 0.7], [0.0, 1.3, 0.0, 0.9, 1.1]]))  # fmt: skip
+_ATT_MASK = np.array([[True, True, False], [True, False, True]])[None, None]  # (1, 1, T, S)
+case("dot_product_attention", ops.dot_product_attention,
+     normal(2, 2, 2, 3), normal(2, 3, 2, 3), normal(2, 3, 2, 3))
+case("dot_product_attention/grouped_bias_mask_scale",
+     lambda q, k, v, b: ops.dot_product_attention(q, k, v, bias=b, mask=_ATT_MASK, scale=0.7),
+     normal(1, 2, 4, 3), normal(1, 3, 2, 3), normal(1, 3, 2, 3), normal(1, 4, 2, 3))
+case("dot_product_attention/causal",
+     lambda q, k, v: ops.dot_product_attention(q, k, v, is_causal=True),
+     normal(2, 3, 1, 2), normal(2, 3, 1, 2), normal(2, 3, 1, 2))
 
 
 @pytest.mark.parametrize("c", CASES, ids=[c.name for c in CASES])

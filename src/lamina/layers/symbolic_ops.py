@@ -50,10 +50,23 @@ KERAS_OPS = {
     "expand_dims": ("numpy", "ExpandDims", ("axis",)), "squeeze": ("numpy", "Squeeze", ("axis",)),
     "concatenate": ("numpy", "Concatenate", ("axis",)), "stack": ("numpy", "Stack", ("axis",)),
     "cast": ("core", "Cast", ("dtype",)),
+    "tril": ("numpy", "Tril", ("k",)), "triu": ("numpy", "Triu", ("k",)),
+    "diag": ("numpy", "Diag", ("k",)),
+    "diagonal": ("numpy", "Diagonal", ("offset", "axis1", "axis2")),
+    "trace": ("numpy", "Trace", ("offset", "axis1", "axis2")),
+    "cumprod": ("numpy", "Cumprod", ("axis", "dtype")),
+    "nan_to_num": ("numpy", "NanToNum", ("nan", "posinf", "neginf")),
+    "unstack": ("core", "Unstack", ("num", "axis")), "slice_update": ("core", "SliceUpdate", ()),
+    "slice": ("core", "Slice", ("shape",)), "isclose": ("numpy", "Isclose", ("equal_nan",)),
+    "dot_product_attention": ("nn", "DotProductAttention",
+                              ("is_causal", "flash_attention", "attn_logits_soft_cap")),
     "softmax": ("nn", "Softmax", ("axis",)), "relu": ("nn", "Relu", ()),
     "sigmoid": ("nn", "Sigmoid", ()),
 }
 _BY_KERAS = {cls: name for name, (_, cls, _) in KERAS_OPS.items()}
+# Ops with config keys whose other arguments Keras keeps in the node as well as the tensor:
+# positionally, except those named here (keywords).
+_NODE_KEYWORDS = {"slice": (), "isclose": (), "dot_product_attention": ("bias", "mask", "scale")}
 _ALIASES = {"abs": "absolute"}  # Keras records these under the name they alias
 
 
@@ -160,9 +173,21 @@ def _result_dtype(value):
     return np.dtype(dtype).name
 
 
+def _check_unstack_length(x, num=None, axis=0):
+    # The number of outputs is the axis's length: the graph needs it now.
+    shape = tuple(getattr(x, "shape", ()))
+    if isinstance(x, KerasTensor) and -len(shape) <= axis < len(shape) and shape[axis] is None:
+        raise ValueError(
+            f"unstack: axis {axis} of the symbolic tensor {x.name!r} (shape {shape}) has no "
+            f"fixed length, so the number of outputs is unknown (num={num}). Give that axis "
+            "a fixed length in the Input's shape, or unstack inside a layer's call.")
+
+
 def record(op_name, args, kwargs):
     """The ``KerasTensor`` result of ``ops.<op_name>(*args, **kwargs)`` where some argument
     is symbolic: one ``Operation`` node of the graph (what ``lamina.ops`` calls)."""
+    if op_name == "unstack":
+        _check_unstack_length(*args, **kwargs)
     tensors: list = []
     args = _take_tensors(tuple(args), tensors)
     kwargs = {k: _take_tensors(v, tensors) for k, v in kwargs.items()}
@@ -228,11 +253,12 @@ def keras_entry(operation, ref):
         bound.apply_defaults()
         for key in config_keys:
             config[key] = _constant_config(bound.arguments.pop(key, None))
+        node_keys = _NODE_KEYWORDS.get(operation.op_name)
+        kwargs = {key: bound.arguments.pop(key) for key in node_keys or ()}
         args = list(bound.arguments.values())  # the tensor: Keras keeps the rest in config
-        if len(args) != 1:
+        if len(args) != 1 and node_keys is None:
             raise ValueError(f"lamina cannot save ops.{operation.op_name} called with "
                              f"{list(bound.arguments)} ('{operation.name}').")
-        kwargs = {}
     resolve = _refs(ref)
     node = {"args": [resolve(_constant_config(a)) for a in args],
             "kwargs": {k: resolve(_constant_config(v)) for k, v in kwargs.items()}}
