@@ -112,6 +112,11 @@ def case_activation_softmax(K):
     return K.Sequential([K.Input((5,)), K.layers.Dense(4), K.layers.Activation("softmax")])
 
 
+def case_activity_regularization(K):
+    return K.Sequential([K.Input((5,)), K.layers.Dense(4, activation="relu"),
+                         K.layers.ActivityRegularization(l1=0.01, l2=0.02), K.layers.Dense(2)])
+
+
 def case_flatten_reshape(K):
     return K.Sequential([K.Input((2, 3)), K.layers.Flatten(), K.layers.Dense(6),
                          K.layers.Reshape((3, 2)), K.layers.Reshape((-1,))])
@@ -264,6 +269,22 @@ def case_mha_causal_scores(K):
     att = L.Attention(use_scale=True)([out, x])
     add = L.AdditiveAttention()([out, x, x])
     return K.Model(steps, [L.Concatenate()([att, add]), scores])
+
+
+def case_more_ops(K):
+    # tril/triu, cumprod, nan_to_num, slice_update, slice, causal dot_product_attention,
+    # trace, diagonal, unstack and isclose on symbolic tensors (lamina's ops/_more.py).
+    L, ops = K.layers, K.ops
+    steps = K.Input((4, 4), name="steps")
+    x = L.Dense(4)(steps)
+    x = ops.cumprod(ops.tril(x, k=-1), axis=-1) + ops.triu(ops.nan_to_num(x), k=1)
+    x = ops.slice_update(x, [0, 1, 1], ops.zeros((1, 2, 2)))
+    q = ops.expand_dims(ops.slice(x, [0, 0, 0], [-1, 4, 4]), 2)
+    att = ops.squeeze(ops.dot_product_attention(q, q, q, is_causal=True, scale=0.5), 2)
+    diag = ops.unstack(ops.diagonal(att, axis1=1, axis2=2), axis=1)
+    summary = ops.stack([ops.trace(att, axis1=1, axis2=2), *diag], axis=-1)
+    close = ops.cast(ops.isclose(att, 0.0, atol=0.5), "float32")
+    return K.Model(steps, [L.Dense(2)(summary), ops.sum(close, axis=-1)])
 
 
 def case_rnn_lstm(K):

@@ -18,6 +18,18 @@ def _adapted_normalization():
     return layer
 
 
+class _WithPenalty(layers.Layer):
+    """ActivityRegularization's output plus its penalty, so the check covers the penalty too."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = layers.ActivityRegularization(l1=0.3, l2=0.7)
+
+    def call(self, x):
+        out = self.inner(x)
+        return ops.add(out, self.inner.losses[0])
+
+
 CASES = [
     LayerCase("Dense", lambda: layers.Dense(3, activation="tanh"), normal(4, 5)),
     LayerCase("Dense/3d_input", lambda: layers.Dense(2), normal(2, 3, 4), covers=("Dense",)),
@@ -51,4 +63,8 @@ CASES = [
     LayerCase("SpatialDropout1D", lambda: layers.SpatialDropout1D(0.3), normal(2, 3, 4)),
     LayerCase("SpatialDropout2D", lambda: layers.SpatialDropout2D(0.3), normal(2, 3, 3, 2)),
     LayerCase("SpatialDropout3D", lambda: layers.SpatialDropout3D(0.3), normal(1, 2, 2, 2, 2)),
+    LayerCase("ActivityRegularization", lambda: layers.ActivityRegularization(0.1, 0.2),
+              normal(3, 4)),
+    LayerCase("ActivityRegularization/penalty", _WithPenalty, normal(3, 4) + 0.5,
+              covers=("ActivityRegularization",)),
 ]

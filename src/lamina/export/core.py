@@ -77,7 +77,7 @@ def softmax_layer(g, layer, inputs):
 _IDENTITIES = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
                "GaussianNoise", "GaussianDropout", "AlphaDropout",
                "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation",
-               "RandomContrast", "RandomBrightness", "Identity")
+               "RandomContrast", "RandomBrightness", "Identity", "ActivityRegularization")
 
 
 @converter(*_IDENTITIES)

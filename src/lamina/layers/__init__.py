@@ -7,8 +7,10 @@ from lamina.layers import merging as _merging
 from lamina.layers import pooling as _pooling
 from lamina.layers import rnn as _rnn
 from lamina.layers import spatial as _spatial
+from lamina.layers import symbolic_ops as _symbolic_ops  # noqa: F401  (ops on KerasTensors)
 from lamina.layers import text_preprocessing as _text_preprocessing
 from lamina.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from lamina.layers.activity_regularization import ActivityRegularization
 from lamina.layers.attention import *  # noqa: F403
 from lamina.layers.convolutional import *  # noqa: F403
 from lamina.layers.core import Activation, Dense
@@ -18,7 +20,6 @@ from lamina.layers.embedding import Embedding, Masking
 from lamina.layers.image_preprocessing import *  # noqa: F403
 from lamina.layers.input_layer import Input, InputLayer
 from lamina.layers.input_spec import InputSpec, KerasTensor
-from lamina.layers import symbolic_ops as _symbolic_ops  # noqa: F401  (ops on KerasTensors)
 from lamina.layers.layer import Layer
 from lamina.layers.merging import *  # noqa: F403
 from lamina.layers.normalization import BatchNormalization, LayerNormalization, UnitNormalization
@@ -41,6 +42,7 @@ from lamina.utils import registry as _registry
 
 __all__ = [
     "Activation",
+    "ActivityRegularization",
     "AlphaDropout",
     "BatchNormalization",
     "Dense",

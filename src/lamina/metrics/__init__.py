@@ -64,6 +64,8 @@ from lamina.metrics.confusion_metrics import (
     SensitivityAtSpecificity,
     SpecificityAtSensitivity,
 )
+from lamina.metrics.f_score_metrics import F1Score, FBetaScore
+from lamina.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from lamina.metrics.metric import Metric
 from lamina.metrics.probabilistic_metrics import (
     BinaryCrossentropy,
@@ -127,6 +129,13 @@ _CLASSES = [
     SparseCategoricalAccuracy,
     TopKCategoricalAccuracy,
     SparseTopKCategoricalAccuracy,
+    F1Score,
+    FBetaScore,
+    IoU,
+    MeanIoU,
+    BinaryIoU,
+    OneHotIoU,
+    OneHotMeanIoU,
 ]
 _METRIC_FUNCTIONS = [
     accuracy,
@@ -423,7 +432,15 @@ def get(identifier):
         obj = deserialize(identifier)
     elif isinstance(identifier, str):
         if identifier in _OBJECTS and identifier not in _NOT_BY_NAME:
-            return _OBJECTS[identifier]()
+            cls = _OBJECTS[identifier]
+            try:
+                return cls()
+            except TypeError as error:  # e.g. MeanIoU needs num_classes
+                raise TypeError(
+                    f"The metric name {identifier!r} is not enough to build {cls.__name__}: "
+                    f"{error}. Pass an instance instead, e.g. "
+                    f"metrics=[lamina.metrics.{cls.__name__}(...)]."
+                ) from None
         fn = _function_by_name(identifier)
         if fn is None:
             raise naming.unknown_name_error("metric", identifier, _valid_names())
