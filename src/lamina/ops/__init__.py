@@ -94,4 +94,8 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module("lamina.ops.image")
+    if name in ("nn", "numpy", "linalg"):  # Keras's sub-namespaces of keras.ops
+        from lamina.ops import _namespaces
+
+        return _namespaces.namespace(name)
     raise AttributeError(f"module 'lamina.ops' has no attribute {name!r}")
