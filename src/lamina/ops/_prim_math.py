@@ -230,8 +230,11 @@ def _extreme(name, reduce):
         x, out, axis, keepdims = s
         shape = np.shape(x)
         ties = np.equal(x, _expand_reduced(out, shape, axis, keepdims))
-        count = np.sum(ties, axis=axis, keepdims=True)
-        return (_expand_reduced(g, shape, axis, keepdims) * ties / count,)
+        g = _expand_reduced(g, shape, axis, keepdims)
+        # the ties share the gradient; counted in g's dtype (an int64 count would make a
+        # float32 gradient float64, and everything upstream of it with it)
+        count = np.sum(ties, axis=axis, keepdims=True, dtype=g.dtype)
+        return (g * ties / count,)
 
     return _def(name, fwd, vjp)
 
