@@ -359,3 +359,36 @@ def test_an_empty_validation_set_is_left_out_of_the_logs_with_a_warning(how):
         history = model.fit(x, y, validation_data=val, epochs=2, verbose=0)
     assert sorted(history.history) == ["loss", "mae"]
     assert len(history.history["loss"]) == 2
+
+
+def test_a_custom_step_returning_other_keys_than_its_metrics_logs_what_it_returned():
+    # The VAE example's pattern: a tracker named "total_loss" returned as "loss". Keras 3.15.1
+    # logs the last step's dict then: history keys extra/loss/val_loss/val_other, below.
+    class Custom(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.d = layers.Dense(1)
+            self.tracker = keras.metrics.Mean(name="total_loss")
+
+        def call(self, x):
+            return self.d(x)
+
+        @property
+        def metrics(self):
+            return [self.tracker]
+
+        def train_step(self, data):
+            self.tracker.update_state(3.0)
+            return {"loss": self.tracker.result(), "extra": 1.5}
+
+        def test_step(self, data):
+            self.tracker.update_state(2.0)
+            return {"loss": self.tracker.result(), "other": 7.0}
+
+    model = Custom()
+    model.compile("sgd")
+    x, y = np.ones((8, 2), "float32"), np.ones((8, 1), "float32")
+    history = model.fit(x, y, epochs=2, verbose=0, validation_data=(x[:4], y[:4])).history
+    assert history == {"loss": [3.0, 3.0], "extra": [1.5, 1.5], "val_loss": [2.0, 2.0],
+                       "val_other": [7.0, 7.0]}
+    assert model.evaluate(x, y, verbose=0, return_dict=True) == {"loss": 2.0, "other": 7.0}

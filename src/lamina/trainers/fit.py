@@ -195,7 +195,8 @@ class FitMixin:
         # With no callback looking at single batches (a live progress bar only needs the
         # logs of the batches it draws), the engine runs each epoch of in-memory data.
         run_epoch = progress = None
-        if not calls_batch_begin and isinstance(train, data_module.ArrayData):
+        custom_step = _overrides(self, "train_step")  # its returned logs may name other keys
+        if not calls_batch_begin and isinstance(train, data_module.ArrayData) and not custom_step:
             if not needs_batch_logs or getattr(cbs, "batch_logs_only_drawn", False):
                 run_epoch = getattr(step_fn, "run_batches", None)
                 progress = cbs if needs_batch_logs else None
@@ -211,7 +212,7 @@ class FitMixin:
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 cbs.on_epoch_begin(epoch)
-                steps_done = None
+                steps_done = result = None
                 if run_epoch is not None:  # the engine runs the whole epoch, batch by batch
                     steps_done = self._run_epoch(run_epoch, train, interrupt, progress)
                 for step, batch in enumerate(() if steps_done is not None else train.batches()):
@@ -231,7 +232,7 @@ class FitMixin:
                     )
                 if dist is not None:  # the metrics over every replica's rows
                     dist.end_epoch(self)
-                logs = self.get_metrics_result()
+                logs = self._metrics_or_step_logs(result)
                 if val_data is not None and (epoch + 1) % int(validation_freq) == 0 and not interrupt.requested:
                     val_logs = self._evaluate_data(val_data, cbs)
                     if self.__dict__.pop("_evaluated_nothing", False):
@@ -268,6 +269,15 @@ class FitMixin:
         return run_batches((data_module.pack(x, y, sw),), train.batch_size, rows,
                            lambda: interrupt.requested or self.stop_training, observe)
 
+    def _metrics_or_step_logs(self, result) -> dict:
+        """An epoch's logs, Keras's way: the metrics' results, unless the last step returned
+        a dict with other keys (a custom ``train_step`` returning ``{"loss": tracker.result()}``
+        for a tracker named otherwise); then what that step returned."""
+        metric_logs = self.get_metrics_result()
+        if isinstance(result, dict) and set(result) != set(metric_logs):
+            return pythonify(result)
+        return metric_logs
+
     def _batch_logs(self, result) -> dict:
         """A step's result as the logs callbacks get (Keras keeps the metrics' names and order)."""
         if isinstance(result, dict):
@@ -303,6 +313,12 @@ class FitMixin:
             )
 
     # -- evaluate ----------------------------------------------------------------------------
+
+
+def _overrides(model, method) -> bool:
+    from lamina.trainers.trainer import Trainer
+
+    return getattr(type(model), method, None) is not getattr(Trainer, method)
 
 
 def _warn_empty_validation():

@@ -162,7 +162,10 @@ class Trainer(FitMixin, CompileMixin, KerasTrainerAPI):
         test_step = self._test_function()
         run_batches = getattr(test_step, "run_batches", None)
         batches = data.batches()
-        if run_batches is not None and not batch_hooks and isinstance(data, data_module.ArrayData):
+        custom = type(self).test_step is not Trainer.test_step  # its logs may name other keys
+        result = None
+        if run_batches is not None and not batch_hooks and isinstance(data, data_module.ArrayData) \
+                and not custom:
             x, y, sw = data.epoch_arrays()
             run_batches((data_module.pack(x, y, sw),), data.batch_size,
                         min(data.steps * data.batch_size, data.n))
@@ -180,7 +183,7 @@ class Trainer(FitMixin, CompileMixin, KerasTrainerAPI):
         sync = self.__dict__.get("_distribute_sync")
         if sync is not None:  # fit's validation, split over the replicas (lamina.distribute)
             sync.sum_metrics(self)
-        logs = self.get_metrics_result()
+        logs = self._metrics_or_step_logs(result)
         self._evaluated_nothing = not ran  # (fit leaves an empty validation set out of its logs)
         if callbacks is not None:
             callbacks.on_test_end(logs)
