@@ -38,7 +38,8 @@ def _events(folder):
 def _model():
     model = lamina.Sequential([lamina.Input((3,)), layers.Dense(4, activation="relu",
                                                                  name="hidden"),
-                               layers.Dense(1, activation="sigmoid", name="out")])
+                               layers.Dense(1, activation="sigmoid", name="out")],
+                              name="sequential")  # (the tags below name it, in any test order)
     model.compile(lamina.optimizers.SGD(0.05), "binary_crossentropy", metrics=["accuracy"])
     return model
 

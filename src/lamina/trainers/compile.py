@@ -153,7 +153,9 @@ class CompileMixin:
 
     @property
     def metrics(self) -> list:
-        """The loss tracker, the compiled metrics and the outputs' losses, as Keras lists them."""
+        """The loss tracker, the compiled metrics and the outputs' losses, then the metrics
+        the model's layers hold (a layer updating its own metric in ``call``), as Keras lists
+        them."""
         out = []
         if self._loss_tracker is not None:
             out.append(self._loss_tracker)
@@ -162,6 +164,10 @@ class CompileMixin:
         multi = self.__dict__.get("_multi")
         if multi is not None:
             out.extend(multi.trackers.values())
+        held = getattr(super(), "metrics", None)
+        if held:
+            known = {id(m) for m in out}
+            out.extend(m for m in held if id(m) not in known)
         return out
 
     @property
