@@ -30,6 +30,10 @@ NON_DIFFERENTIABLE = {
     "less_equal", "linspace", "logical_and", "logical_not", "logical_or", "mod", "ndim",
     "not_equal", "one_hot", "ones", "ones_like", "round", "shape", "sign", "size",
     "stop_gradient", "zeros", "zeros_like",
+    # ops/_numpy_more.py, ops/_numpy_build.py: logical tests, bins, uninitialised tensors
+    "allclose", "digitize", "empty", "empty_like", "isin", "isneginf", "isposinf", "isreal",
+    "logical_xor", "qr", "svd", "imag", "tri", "trunc", "nanargmax", "nanargmin",
+    "bartlett", "blackman", "hamming", "hanning", "kaiser",
 }  # fmt: skip
 
 _RNG = np.random.default_rng(20240611)
@@ -600,6 +604,104 @@ case("dot_product_attention/grouped_bias_mask_scale",
 case("dot_product_attention/causal",
      lambda q, k, v: ops.dot_product_attention(q, k, v, is_causal=True),
      normal(2, 3, 1, 2), normal(2, 3, 1, 2), normal(2, 3, 1, 2))
+
+# -- keras.ops.numpy functions (ops/_numpy_more.py, ops/_numpy_build.py) ----------------------
+case("arcsin", ops.arcsin, _RNG.uniform(-0.8, 0.8, (2, 3)))
+case("arccos", ops.arccos, _RNG.uniform(-0.8, 0.8, (2, 3)))
+case("arctan", ops.arctan, normal(2, 3) * 2)
+case("arcsinh", ops.arcsinh, normal(2, 3) * 2)
+case("arccosh", ops.arccosh, positive(2, 3, lo=1.3, hi=3.0))
+case("arctanh", ops.arctanh, _RNG.uniform(-0.8, 0.8, (2, 3)))
+case("sinh", ops.sinh, normal(2, 3))
+case("cosh", ops.cosh, normal(2, 3))
+case("cbrt", ops.cbrt, away(2, 3, gap=0.3))
+case("arctan2", ops.arctan2, normal(2, 3), normal(3))
+case("hypot", ops.hypot, away(3, 1), away(4))
+case("logaddexp", ops.logaddexp, normal(2, 3) * 3, normal(2, 3) * 3)
+case("logaddexp2", ops.logaddexp2, normal(3, 1) * 3, normal(2) * 3)
+case("exp2", ops.exp2, normal(4))
+case("deg2rad", ops.deg2rad, normal(3))
+case("rad2deg", ops.rad2deg, normal(3), rtol=1e-4)
+case("fmod", ops.fmod, _RNG.uniform(0.1, 0.9, (2, 4)) * np.array([3.0, -3.0, 5.0, -5.0]),
+     np.array([1.0, 1.0, -2.0, -2.0]))  # (quotients clear of integers: no jump nearby)
+case("hstack", lambda a, b: ops.hstack([a, b]), normal(2, 1), normal(2, 3))
+case("vstack", lambda a, b: ops.vstack([a, b]), normal(3), normal(2, 3))
+case("dstack", lambda a, b: ops.dstack([a, b]), normal(2, 3), normal(2, 3, 2))
+case("column_stack", lambda a, b: ops.column_stack([a, b]), normal(3), normal(3, 2))
+case("append", ops.append, normal(2, 2), normal(3))
+case("append/axis", lambda a, b: ops.append(a, b, axis=1), normal(2, 2), normal(2, 1))
+case("diff", lambda x: ops.diff(x, n=2, axis=0), normal(4, 3))
+case("fliplr", ops.fliplr, normal(2, 3))
+case("flipud", ops.flipud, normal(2, 3))
+case("rot90", lambda x: ops.rot90(x, k=1), normal(2, 3))
+case("rot90/k=3_axes", lambda x: ops.rot90(x, k=3, axes=(2, 0)), normal(2, 3, 4))
+case("rot90/k=2", lambda x: ops.rot90(x, k=2), normal(2, 3))
+case("meshgrid", lambda a, b, c: ops.meshgrid(a, b, c), normal(2), normal(3), normal(2))
+case("meshgrid/ij", lambda a, b: ops.meshgrid(a, b, indexing="ij"), normal(2), normal(3))
+case("copy", ops.copy, normal(2, 3))
+case("array", lambda x: ops.array(x) * ops.array(x, dtype="float64"), normal(3))
+case("average", ops.average, normal(3, 4))
+case("average/weights", lambda x, w: ops.average(x, axis=1, weights=w), normal(3, 4), positive(4))
+case("average/full_weights", lambda x, w: ops.average(x, axis=0, weights=w),
+     normal(3, 4), positive(3, 4))  # fmt: skip
+case("median", ops.median, normal(3, 5))
+case("median/even_axes", lambda x: ops.median(x, axis=(0, 2), keepdims=True), normal(2, 3, 2))
+case("inner", ops.inner, normal(2, 3), normal(4, 3))
+case("kron", ops.kron, normal(2, 3), normal(3, 2))
+case("kron/ranks", ops.kron, normal(2), normal(2, 3))
+case("cross", ops.cross, normal(4, 3), normal(4, 3))
+case("cross/2d_axis0", lambda a, b: ops.cross(a, b, axis=0), normal(2, 3), normal(3, 3))
+case("cross/2d_2d", ops.cross, normal(4, 2), normal(4, 2))
+case("bincount", lambda w: ops.bincount(np.array([[0, 2, 2], [1, 1, 4]]), weights=w),
+     normal(2, 3))  # fmt: skip
+case("fabs", ops.fabs, away(2, 3))
+case("sinc", ops.sinc, normal(2, 3))
+case("sinc/at_zero", lambda x: ops.sinc(x * np.array([0.0, 1.0])), normal(2))
+case("fmax", lambda a, b: ops.fmax(a, b + np.array([0.0, np.nan, 0.0])), normal(2, 3), normal(3))
+case("fmin", lambda a, b: ops.fmin(a + np.array([np.nan, 0.0, 0.0]), b), normal(2, 3), normal(3))
+case("heaviside", lambda a, b: ops.heaviside(np.array([-1.0, 0.0, 2.0, 0.0]), a * b),
+     normal(4), normal(4))  # fmt: skip
+case("roll", lambda x: ops.roll(x, 2), normal(2, 3))
+case("roll/axes", lambda x: ops.roll(x, (1, -1), axis=(0, 1)), normal(3, 4))
+case("ptp", lambda x: ops.ptp(x, axis=1), normal(3, 4))
+case("vdot", ops.vdot, normal(2, 3), normal(6))
+case("diagflat", lambda x: ops.diagflat(x, k=1), normal(2, 2))
+case("array_split", lambda x: ops.array_split(x, 3), normal(7, 2))
+case("hsplit", lambda x: ops.hsplit(x, [1, 3]), normal(2, 4))
+case("vsplit", lambda x: ops.vsplit(x, 2), normal(4, 2))
+case("dsplit", lambda x: ops.dsplit(x, 2), normal(2, 2, 4))
+case("real", ops.real, normal(3))
+case("conj", ops.conj, normal(3))
+case("conjugate", ops.conjugate, normal(3))
+_NANS = np.array([[0.0, np.nan, 0.0], [np.nan, 0.0, 0.0]])
+for _name in ("nansum", "nanprod", "nanmean", "nanvar", "nanstd", "nanmax", "nanmin"):
+    case(_name, lambda x, n=_name: getattr(ops, n)(x + _NANS, axis=1), away(2, 3, gap=0.3))
+case("nansum/all_axes", lambda x: ops.nansum(x + _NANS), normal(2, 3))
+case("nancumsum", lambda x: ops.nancumsum(x + _NANS, axis=1), normal(2, 3))
+case("nancumprod", lambda x: ops.nancumprod(x + _NANS), away(2, 3, gap=0.5, hi=1.5))
+case("quantile", lambda x: ops.quantile(x, [0.3, 0.5, 1.0], axis=1), normal(3, 5))
+for _method in ("lower", "higher", "midpoint", "nearest"):
+    case(f"quantile/{_method}", lambda x, m=_method: ops.quantile(x, 0.4, method=m), normal(7))
+case("percentile", lambda x: ops.percentile(x, 25.0, axis=0, keepdims=True), normal(4, 3))
+case("trapezoid", lambda y: ops.trapezoid(y, dx=0.5, axis=0), normal(4, 3))
+case("trapezoid/x", ops.trapezoid, normal(2, 4), np.array([0.0, 0.5, 1.5, 3.0]))
+case("vander", lambda x: ops.vander(x, 4), normal(3))
+_SELECT = [np.array([True, False, True, False]), np.array([True, True, False, False])]
+case("select", lambda a, b: ops.select(_SELECT, [a, b], default=0.5), normal(4), normal(2, 4))
+case("get_item", lambda x: ops.get_item(x, (slice(None), 1)), normal(3, 4))
+case("slogdet", lambda a: ops.slogdet(a + _NEAR_EYE), 0.4 * normal(2, 3, 3))
+# keras.ops.linalg (ops/_linalg.py); cholesky of M M^T + 3 I, so the checked input is free
+_NEAR_EYE = 2 * np.eye(3)
+case("inv", lambda a: ops.inv(a + _NEAR_EYE), 0.4 * normal(2, 3, 3))
+case("det", lambda a: ops.det(a + _NEAR_EYE), 0.4 * normal(2, 3, 3))
+case("solve", lambda a, b: ops.solve(a + _NEAR_EYE, b), 0.4 * normal(3, 3), normal(3, 2))
+case("solve/vector_batched", lambda a, b: ops.solve(a + _NEAR_EYE, b), 0.4 * normal(2, 3, 3),
+     normal(2, 3))  # fmt: skip
+case("cholesky", lambda m: ops.cholesky(ops.matmul(m, ops.swapaxes(m, -1, -2)) + 3 * np.eye(3)),
+     normal(2, 3, 3))  # fmt: skip
+case("cholesky/upper",
+     lambda m: ops.cholesky(ops.matmul(m, ops.transpose(m)) + 3 * np.eye(3), upper=True),
+     normal(3, 3))  # fmt: skip
 
 
 @pytest.mark.parametrize("c", CASES, ids=[c.name for c in CASES])

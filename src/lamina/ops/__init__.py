@@ -17,18 +17,37 @@ from __future__ import annotations
 
 import functools as _functools
 
-from lamina.ops import _array, _attention, _conv, _core, _math, _more, _nn  # noqa: E402
+from lamina.ops import (  # noqa: E402
+    _array,
+    _attention,
+    _conv,
+    _core,
+    _linalg,
+    _math,
+    _more,
+    _nn,
+    _numpy_build,
+    _numpy_extra,
+    _numpy_more,
+    _numpy_nan,
+)
 from lamina.ops._array import *  # noqa: F403
 from lamina.ops._attention import *  # noqa: F403
 from lamina.ops._conv import *  # noqa: F403
 from lamina.ops._core import *  # noqa: F403
+from lamina.ops._linalg import *  # noqa: F403
 from lamina.ops._math import *  # noqa: F403
 from lamina.ops._more import *  # noqa: F403
 from lamina.ops._nn import *  # noqa: F403
+from lamina.ops._numpy_build import *  # noqa: F403
+from lamina.ops._numpy_extra import *  # noqa: F403
+from lamina.ops._numpy_more import *  # noqa: F403
+from lamina.ops._numpy_nan import *  # noqa: F403
 
 __all__ = sorted(
     name
-    for module in (_core, _math, _array, _nn, _conv, _more, _attention)
+    for module in (_core, _math, _array, _nn, _conv, _more, _attention, _numpy_more,
+                   _numpy_build, _numpy_extra, _numpy_nan, _linalg)
     for name, value in vars(module).items()
     if not name.startswith("_")
     and callable(value)
