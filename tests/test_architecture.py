@@ -27,7 +27,7 @@ FLOORS = {
     "models": 9,
     "applications": 10,
     "compat": 10, "compat_backend": 10, "compat_strings": 10, "cli": 10, "__main__": 10, "lamina": 10, "wrappers": 10,
-    "compat_tf_ops": 10, "backend": 10, "preprocessing": 10,
+    "compat_tf_ops": 10, "compat_tf_more": 10, "backend": 10, "preprocessing": 10,
 }  # fmt: skip
 
 # ~500 lines: past that, a module is split by concern.

@@ -39,7 +39,7 @@ def _call(tf, case, inputs):
     equation = kwargs.pop("equation", None)
     fn = _function(tf, case["function"])
     out = fn(equation, *inputs, **kwargs) if equation else fn(*inputs, **kwargs)
-    return list(out) if isinstance(out, list) else [out]
+    return list(out) if isinstance(out, (list, tuple)) else [out]  # (tuple: top_k's pair)
 
 
 @pytest.mark.parametrize("case", META["cases"], ids=lambda c: c["function"])
@@ -209,3 +209,17 @@ def test_stand_in_names_are_wired(tf):
     assert tf.math.not_equal is not None and tf.math.greater_equal is not None
     assert tf.nn.embedding_lookup is compat_tf_ops.embedding_lookup
     assert tf.TensorShape is TensorShape
+
+
+def test_sampling_dropout_and_linalg_names_under_lamina_run(tf):
+    # the miniature GPT samples with tf.math.top_k and tf.random.categorical
+    values, indices = tf.math.top_k(np.array([[1.0, 5.0, 3.0]], "float32"), k=2)
+    assert values.numpy().tolist() == [[5.0, 3.0]] and indices.numpy().tolist() == [[1, 2]]
+    draws = tf.random.categorical(np.log(np.array([[1e-9, 1.0]], "float32")), 20, seed=3)
+    assert draws.shape == (1, 20) and set(np.asarray(draws).ravel()) == {1}
+    x = np.ones((50, 40), "float32")
+    dropped = np.asarray(tf.nn.dropout(x, 0.5, seed=1))
+    assert set(np.unique(dropped)) <= {0.0, 2.0} and 0.3 < (dropped == 0).mean() < 0.7
+    np.testing.assert_allclose(np.asarray(tf.linalg.inv(np.eye(2) * 2.0)), np.eye(2) / 2.0)
+    with pytest.raises(ValueError, match="direction"):
+        tf.sort(x, direction="UP")

@@ -46,6 +46,10 @@ def arrays():
         "mask23": np.array([[True, False, True], [False, False, True]]),
         "mask3": np.array([True, False, True]),
         "mask2": np.array([False, True]),
+        "z23": np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]]),
+        "p23": np.array([[0.2, 0.5, 0.3], [0.0, 0.9, 0.1]]),
+        "lab2": np.array([1, 2], "int32"),
+        "nd_idx": np.array([[0, 1], [1, 2], [1, 0]], "int32"),
     }
 
 
@@ -86,6 +90,18 @@ CASES = [
     ("math.not_equal", ["x23", "y23"], {}), ("greater", ["x23", "y23"], {}),
     ("greater_equal", ["y23", "y23"], {}), ("less", ["x23", "y23"], {}),
     ("less_equal", ["x23", "y23"], {}),
+    # compat_tf_more.py
+    ("math.top_k", ["x234"], {"k": 2}), ("nn.top_k", ["x23"], {}),
+    ("sort", ["x234"], {"axis": 1, "direction": "DESCENDING"}), ("argsort", ["x23"], {}),
+    ("math.cumsum", ["x234"], {"axis": 2, "exclusive": True, "reverse": True}),
+    ("cumsum", ["x23"], {"axis": 1}),
+    ("norm", ["x234"], {"axis": 1, "keepdims": True}), ("linalg.norm", ["x23"], {}),
+    ("math.l2_normalize", ["x234"], {"axis": -1}), ("nn.l2_normalize", ["x23"], {"axis": 0}),
+    ("nn.sigmoid_cross_entropy_with_logits", ["z23", "x23"], {}),
+    ("nn.softmax_cross_entropy_with_logits", ["p23", "x23"], {}),
+    ("nn.sparse_softmax_cross_entropy_with_logits", ["lab2", "x23"], {}),
+    ("gather_nd", ["x23", "nd_idx"], {}), ("nn.moments", ["x234"], {"axes": [0, 2]}),
+    ("reduce_any", ["mask23"], {"axis": 1}), ("math.count_nonzero", ["y23"], {}),
 ]
 
 

@@ -183,7 +183,8 @@ def _tensorflow_modules(keras_mods):
     tf.pow = ops.power
     tf.fill = lambda dims, value, name=None: ops.full(dims, value)
     tf_ops = importlib.import_module("lamina.compat_tf_ops")  # perm=, transpose_b=, tf.gather...
-    for name, fn in tf_ops.tf_functions().items():
+    tf_more = importlib.import_module("lamina.compat_tf_more")  # top_k, sort, gather_nd...
+    for name, fn in {**tf_ops.tf_functions(), **tf_more.tf_functions()}.items():
         setattr(tf, name, fn)
     tf.float16, tf.int8, tf.int16, tf.uint8 = np.float16, np.int8, np.int16, np.uint8
     tf.executing_eagerly = lambda: True
@@ -195,7 +196,7 @@ def _tensorflow_modules(keras_mods):
                  "leaky_relu", "gelu", "silu", "relu6"):
         setattr(nn, name, getattr(ops, name))
     nn.swish = ops.silu
-    for name, fn in tf_ops.nn_functions().items():
+    for name, fn in {**tf_ops.nn_functions(), **tf_more.nn_functions()}.items():
         setattr(nn, name, fn)
     tf.nn = nn
     config_mod = _StandIn("tensorflow.config", "TensorFlow config stand-in", "TensorFlow")
@@ -215,7 +216,7 @@ def _tensorflow_modules(keras_mods):
                  "reduce_max", "reduce_min", "argmax", "equal", "sin", "cos", "tan", "sign",
                  "round", "floor", "negative", "pow", "log1p", "softplus"):
         setattr(math_mod, name, vars(tf)[name] if name in vars(tf) else getattr(ops, name))
-    for name, fn in tf_ops.math_functions().items():
+    for name, fn in {**tf_ops.math_functions(), **tf_more.math_functions()}.items():
         setattr(math_mod, name, fn)
     math_mod.reduce_std = lambda x, axis=None, keepdims=False, name=None: ops.std(
         x, axis=axis, keepdims=keepdims)
@@ -253,12 +254,26 @@ def _tensorflow_modules(keras_mods):
                                                    seed=stream(seed))
     tf.random.shuffle = lambda value, seed=None, name=None: lamina.random.shuffle(
         value, seed=stream(seed))
+    tf.random.categorical = lambda logits, num_samples, dtype=None, seed=None, name=None: (
+        lamina.random.categorical(logits, num_samples, dtype=dtype or "int64",
+                                  seed=stream(seed)))
+    nn.dropout = lambda x, rate, noise_shape=None, seed=None, name=None: lamina.random.dropout(
+        x, rate, noise_shape=noise_shape, seed=stream(seed))
+    linalg = _StandIn("tensorflow.linalg", "TensorFlow linalg stand-in", "TensorFlow")
+    linalg.matmul, linalg.norm, linalg.l2_normalize = tf.matmul, tf.norm, math_mod.l2_normalize
+    for name in ("inv", "det", "cholesky", "qr", "svd", "slogdet", "solve", "diag", "trace",
+                 "diag_part"):
+        op = {"diag": "diag", "diag_part": "diagonal"}.get(name, name)
+        if hasattr(ops, op):
+            setattr(linalg, name, getattr(ops, op))
+    tf.linalg = linalg
     tf.distribute = _alias("tensorflow.distribute", importlib.import_module("lamina.distribute"),
                            "TensorFlow")  # MultiWorkerMirroredStrategy over MPI
     mods = _data_modules(tf)
     mods["tensorflow.distribute"] = tf.distribute
     mods.update({"tensorflow": tf, "tensorflow.math": math_mod, "tensorflow.random": tf.random,
-                 "tensorflow.nn": nn, "tensorflow.config": config_mod, "tensorflow.test": test_mod,
+                 "tensorflow.nn": nn, "tensorflow.linalg": tf.linalg,
+                 "tensorflow.config": config_mod, "tensorflow.test": test_mod,
                  "tensorflow.strings": strings_mod})
     for key, mod in keras_mods.items():
         mods[f"tensorflow.{key}"] = mod
