@@ -261,3 +261,18 @@ def test_ops_in_another_thread_are_not_recorded_into_a_trace():
     np.testing.assert_array_equal(seen[0], [2.0, 2.0])
     assert fn.eager_reason is None and lamina.ops  # the plan holds the step's ops only
     assert "add" not in fn.describe()
+
+
+def test_a_value_computed_from_shapes_alone_may_be_read_and_the_step_stays_traced():
+    # keras-io's miniature GPT tiles its causal mask by a tensor made from ops.shape(x)[0]:
+    # ops.tile reads that tensor, whose value the signature (the shapes) fixes
+    def step(x):
+        repeats = ops.concatenate([ops.expand_dims(ops.shape(x)[0], -1),
+                                   ops.convert_to_tensor([1])], 0)
+        return ops.tile(ops.ones((1, 3)), repeats) * ops.sum(x)
+
+    f = engine.Function(step)  # strict in lamina's tests: a fallback to eager would raise
+    for rows in (2, 5, 2):
+        x = np.full((rows, 1), 2.0, "float32")
+        np.testing.assert_array_equal(f(x).numpy(), np.full((rows, 3), 2.0 * rows))
+    assert not f.eager

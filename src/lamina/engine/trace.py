@@ -66,6 +66,9 @@ class Recorder:
         self._alive: list = []  # keeps those arrays alive so their ids stay unique
         self._saved: dict = {}  # slot of a primitive's output -> slot of what it saved
         self.problems: list[str] = []
+        # op outputs computed from constants alone (e.g. from a shape, which the signature
+        # fixes): their values are the same at every replay, so Python may read them
+        self._constant: set = set()
 
     # -- slots ----------------------------------------------------------------------
     def _new_slot(self, kind, value, array=None) -> int:
@@ -148,6 +151,8 @@ class Recorder:
             out = out.copy()
             copy = True
         slot = self._output(out)
+        if all(self.kinds[s] == "const" or s in self._constant for s in slots):
+            self._constant.add(slot)
         saved_slot = self._new_slot("op", None)
         self._saved[slot] = saved_slot
         self.steps.append(Step("prim", prim, params, tuple(slots), (slot, saved_slot),
@@ -277,6 +282,8 @@ class Recorder:
             print(f"lamina trace: {message}", file=sys.stderr)
 
     def value_read(self, tensor):
+        if getattr(tensor, "_slot", None) in self._constant:
+            return  # fixed by the signature: the plan may keep the value it had
         self._report(
             f"a tensor's value was read in Python at {_user_frame()} (for example float(t), "
             "t.numpy(), or `if t > 0:` on a tensor); the value would be frozen into the plan"
