@@ -153,7 +153,7 @@ def _leaves(part):
 
 
 def _numpy_iter(dataset):
-    """The dataset's elements as plain NumPy values (under ``lamina run`` its ``__iter__``
-    gives TensorFlow-like arrays with ``.numpy()`` for the user's own loops)."""
-    it = getattr(dataset, "as_numpy_iterator", None)
-    return it() if it is not None else iter(dataset)
+    """The dataset's elements as plain NumPy values, strings as ``str`` (under ``lamina run``
+    its ``__iter__`` and ``as_numpy_iterator`` give TensorFlow's forms for the user's loops)."""
+    passes = getattr(dataset, "_iterate", None)
+    return passes() if passes is not None else iter(dataset)
