@@ -112,3 +112,23 @@ def test_a_masked_loss_averages_over_valid_steps_only():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no warning in the normal path
         float(loss(np.zeros((1, 2, 1), "float32"), np.ones((1, 2, 1), "float32")))
+
+
+
+def test_a_custom_layer_built_on_a_masked_input_gets_a_mask_while_the_graph_is_built():
+    # keras-io's NMT encoder: `if mask is not None: padding_mask = ...` then uses it; Keras
+    # passes the mask when it builds the graph, so the branch must run then too
+    class Encoder(lamina.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.supports_masking = True
+
+        def call(self, inputs, mask=None):
+            if mask is not None:
+                keep = ops.cast(mask[:, :, None], inputs.dtype)
+            return inputs * keep
+
+    ids = lamina.Input((None,), dtype="int32")
+    model = lamina.Model(ids, Encoder()(lamina.layers.Embedding(9, 3, mask_zero=True)(ids)))
+    out = model.predict(np.array([[1, 2, 0]]), verbose=0)
+    assert out.shape == (1, 3, 3) and not out[0, 2].any() and out[0, :2].any()

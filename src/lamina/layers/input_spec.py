@@ -258,13 +258,65 @@ def dry_run(fn, input_shapes, dtypes):
 
 
 def infer_output_shape(layer, input_shape):
-    """Find ``layer``'s output shape by running it on zeros (see :func:`dry_run`)."""
+    """Find ``layer``'s output shape by running it on zeros (see :func:`dry_run`). A call
+    with a ``mask`` parameter, on an input that may carry a mask, gets one (all True), as
+    Keras passes the symbolic mask when it builds the graph (so ``if mask is not None:``
+    branches run)."""
     several = isinstance(input_shape, list)
     shapes = input_shape if several else [input_shape]
     layer._maybe_build(input_shape)
-    out, found = dry_run(lambda data: layer.call(data if several else data[0]), shapes,
-                         [layer.dtype] * len(shapes))
+    if _MASKED_CALL[0] and not several and _takes_mask(layer):
+        def run(data):
+            return layer.call(data[0], mask=np.ones(data[0].shape[:-1], bool))
+    else:
+        def run(data):
+            return layer.call(data if several else data[0])
+    out, found = dry_run(run, shapes, [layer.dtype] * len(shapes))
     return found if isinstance(out, (list, tuple)) else found[0]
+
+
+_MASKED_CALL = [False]  # while symbolic_output asks for the shape of a call on a masked input
+
+
+def _takes_mask(layer) -> bool:
+    import inspect
+
+    try:
+        return "mask" in inspect.signature(layer.call).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def may_carry_mask(t) -> bool:
+    """Whether the symbolic tensor ``t`` may carry a mask: made by a mask's source
+    (``Embedding(mask_zero=True)``, ``Masking``) or by layers that pass an input's mask on."""
+    known = getattr(t, "_may_mask", None)
+    if known is not None:
+        return known
+    history = getattr(t, "_keras_history", None) or ()
+    layer = history[0] if history else None
+    parents = history[1] if len(history) > 1 else None
+    if layer is None:
+        found = False
+    elif getattr(layer, "mask_zero", False) or type(layer).__name__ == "Masking":
+        found = True
+    elif not getattr(layer, "supports_masking", False):
+        found = False
+    else:
+        found = any(may_carry_mask(p) for p in _leaves(parents) if isinstance(p, KerasTensor))
+    try:
+        t._may_mask = found
+    except AttributeError:  # pragma: no cover - a tensor class without a __dict__
+        pass
+    return found
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _leaves(v)]
+    if isinstance(value, (list, tuple)):
+        return [x for v in value for x in _leaves(v)]
+    return [value]
 
 
 def _holds_symbolic(value) -> bool:
@@ -357,7 +409,11 @@ def symbolic_output(layer, inputs, *args, **kwargs):
     symbolic_kwargs = {k: v for k, v in kwargs.items() if _holds_symbolic(v)}
     extra = (tuple(args), symbolic_kwargs) if args or symbolic_kwargs else None
     if extra is None or isinstance(inputs, dict):
-        out_shape = layer.compute_output_shape(shapes)
+        _MASKED_CALL[0] = isinstance(inputs, KerasTensor) and may_carry_mask(inputs)
+        try:
+            out_shape = layer.compute_output_shape(shapes)
+        finally:
+            _MASKED_CALL[0] = False
     else:
         out_shape = _extra_output_shape(layer, inputs, shapes, extra)
     if isinstance(out_shape, dict):  # a nested model with named outputs
