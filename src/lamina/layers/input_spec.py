@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lamina import tree
 from lamina.autodiff import tensor as _tensor_mod
 
 __all__ = ["InputSpec", "KerasTensor", "check_input", "dry_run", "extra_tensors", "fill_extra",
@@ -303,20 +304,13 @@ def may_carry_mask(t) -> bool:
     elif not getattr(layer, "supports_masking", False):
         found = False
     else:
-        found = any(may_carry_mask(p) for p in _leaves(parents) if isinstance(p, KerasTensor))
+        found = any(may_carry_mask(p) for p in tree.flatten(parents)
+                    if isinstance(p, KerasTensor))
     try:
         t._may_mask = found
     except AttributeError:  # pragma: no cover - a tensor class without a __dict__
         pass
     return found
-
-
-def _leaves(value):
-    if isinstance(value, dict):
-        return [x for v in value.values() for x in _leaves(v)]
-    if isinstance(value, (list, tuple)):
-        return [x for v in value for x in _leaves(v)]
-    return [value]
 
 
 def _holds_symbolic(value) -> bool:

@@ -9,9 +9,10 @@ and read by ``lamina.saving``.
 
 from __future__ import annotations
 
+from lamina import tree
 from lamina.layers import symbolic_ops
 from lamina.layers.input_layer import InputLayer
-from lamina.layers.input_spec import fill_extra
+from lamina.layers.input_spec import fill_extra, may_carry_mask
 from lamina.saving.deserialization import (
     deserialize_keras_object,
     deserialize_layer,
@@ -77,7 +78,6 @@ def functional_config(model) -> dict:
         history[id(t)] = [t._keras_history[0].name, 0, 0]
     calls: dict = {}
     nodes: dict = {}
-    maybe_masked = _maybe_masked(model._steps)
     for layer, layer_inputs, outs in model._steps:
         index = calls.get(id(layer), 0)
         calls[id(layer)] = index + 1
@@ -115,7 +115,7 @@ def functional_config(model) -> dict:
                 args = [ref(layer_inputs)]
             kwargs = {"mask": None} if getattr(layer, "_keras_model", False) else \
                 dict(getattr(layer, "_keras_node_kwargs", {}))
-            if any(id(t) in maybe_masked for t in _flat(layer_inputs)):
+            if any(_maybe_masked(t) for t in tree.flatten(layer_inputs)):
                 kwargs.pop("mask", None)  # Keras refers to its mask computation here instead
             kwargs.update(call_kwargs)  # arguments fixed at the call, e.g. training=False
             if extra:  # other arguments holding tensors: layer(a, b), mask=...
@@ -233,26 +233,10 @@ def _is_tensor_ref(value) -> bool:
     return isinstance(value, dict) and value.get("class_name") == "__keras_tensor__"
 
 
-def _flat(value):
-    if isinstance(value, dict):
-        return [t for v in value.values() for t in _flat(v)]
-    if isinstance(value, (list, tuple)):
-        return [t for v in value for t in _flat(v)]
-    return [value]
-
-
-def _maybe_masked(steps) -> set:
-    """ids of the graph's tensors that may carry a mask: the outputs of a mask's source
-    (``Embedding(mask_zero=True)``, ``Masking``) and of layers that pass on an input's mask.
-    (Where Keras writes ``mask=None`` into a node, the input has none.)"""
-    masked: set = set()
-    for layer, layer_inputs, outs in steps:
-        source = getattr(layer, "mask_zero", False) or type(layer).__name__ == "Masking"
-        passed = getattr(layer, "supports_masking", False) and any(
-            id(t) in masked for t in _flat(layer_inputs))
-        if source or passed or getattr(layer, "_keras_model", False):
-            masked.update(id(t) for t in outs)
-    return masked
+def _maybe_masked(t) -> bool:
+    """Whether ``t`` may carry a mask (a nested model's outputs may, whatever it holds)."""
+    history = getattr(t, "_keras_history", None) or ()
+    return may_carry_mask(t) or bool(history) and getattr(history[0], "_keras_model", False)
 
 
 def _mask_operations(entries, output_layers=None) -> set:
