@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 import pytest
+from ops_fixture_cases import check_case
 
 import lamina
 from lamina import ops
@@ -22,38 +23,9 @@ _DATA = np.load(_PATH)
 _SPEC = json.loads(str(_DATA["spec"]))
 
 
-def _value(cid, v, tensors):
-    if isinstance(v, dict) and "array" in v:
-        t = ops.convert_to_tensor(_DATA[f"{cid}/{v['array']}"])
-        tensors[v["array"]] = t
-        return t
-    return v
-
-
 @pytest.mark.parametrize("case", _SPEC, ids=[c["id"] for c in _SPEC])
 def test_matches_keras_values_dtypes_and_gradients(case):
-    cid, tensors = case["id"], {}
-    args = [_value(cid, a, tensors) for a in case["args"]]
-    kwargs = {k: _value(cid, v, tensors) for k, v in case["kwargs"].items()}
-    with lamina.GradientTape() as tape:
-        for key in case["grads"]:
-            tape.watch(tensors[key])
-        result = getattr(ops, case["op"])(*args, **kwargs)
-        outs = list(result) if isinstance(result, (list, tuple)) else [result]
-        total = 0.0
-        with np.errstate(over="ignore"):  # (nan_to_num's float32 max times the weights)
-            for k, o in enumerate(outs):
-                if f"{cid}/c{k}" in _DATA:
-                    total = ops.add(total, ops.sum(ops.multiply(o, _DATA[f"{cid}/c{k}"])))
-    assert len(outs) == case["outputs"]
-    for k, o in enumerate(outs):
-        want = _DATA[f"{cid}/out{k}"]
-        assert o.dtype == want.dtype and o.shape == want.shape, (k, o.dtype, o.shape)
-        np.testing.assert_allclose(o.numpy(), want, rtol=1e-5, atol=1e-6)
-    if case["grads"]:
-        grads = tape.gradient(total, [tensors[k] for k in case["grads"]])
-        for key, g in zip(case["grads"], grads):
-            np.testing.assert_allclose(g.numpy(), _DATA[f"{cid}/d{key}"], rtol=1e-5, atol=1e-5)
+    check_case(_DATA, case)
 
 
 def test_fixture_covers_every_new_op():

@@ -15,6 +15,7 @@ import os
 
 import numpy as np
 import pytest
+from ops_fixture_cases import check_case
 
 import lamina
 from lamina import ops
@@ -22,18 +23,6 @@ from lamina import ops
 _PATH = os.path.join(os.path.dirname(__file__), "fixtures", "keras", "numpy_more_ops.npz")
 _DATA = np.load(_PATH)
 _SPEC = json.loads(str(_DATA["spec"]))
-
-
-def _value(cid, v, tensors):
-    if isinstance(v, dict) and "array" in v:
-        t = ops.convert_to_tensor(_DATA[f"{cid}/{v['array']}"])
-        tensors[v["array"]] = t
-        return t
-    if isinstance(v, dict) and "list" in v:
-        return [_value(cid, item, tensors) for item in v["list"]]
-    if isinstance(v, list):
-        return tuple(v)  # (JSON turned ``axes`` tuples into lists)
-    return v
 
 
 def _signs_as(ours, theirs):
@@ -45,37 +34,13 @@ def _signs_as(ours, theirs):
     return [u * flip_u, s, vh * flip_v]
 
 
+def _align(op, ours, theirs):
+    return _signs_as(ours, theirs) if op == "svd" and len(ours) == 3 else ours
+
+
 @pytest.mark.parametrize("case", _SPEC, ids=[c["id"] for c in _SPEC])
 def test_matches_keras_values_dtypes_and_gradients(case):
-    cid, tensors = case["id"], {}
-    args = [_value(cid, a, tensors) for a in case["args"]]
-    kwargs = {k: _value(cid, v, tensors) for k, v in case["kwargs"].items()}
-    with lamina.GradientTape() as tape:
-        for key in case["grads"]:
-            tape.watch(tensors[key])
-        result = getattr(ops, case["op"])(*args, **kwargs)
-        outs = list(result) if isinstance(result, (list, tuple)) else [result]
-        total = 0.0
-        with np.errstate(invalid="ignore"):  # (fmin's infinities times the weights)
-            for k, o in enumerate(outs):
-                if f"{cid}/c{k}" in _DATA:
-                    total = ops.add(total, ops.sum(ops.multiply(o, _DATA[f"{cid}/c{k}"])))
-    assert len(outs) == case["outputs"]
-    values = [o.numpy() for o in outs]
-    if case["op"] == "svd" and len(outs) == 3:  # singular vectors are defined up to sign
-        values = _signs_as(values, [_DATA[f"{cid}/out{k}"] for k in range(3)])
-    for k, o in enumerate(outs):
-        want = _DATA[f"{cid}/out{k}"]
-        assert o.dtype == want.dtype and o.shape == want.shape, (k, o.dtype, o.shape, want.dtype)
-        np.testing.assert_allclose(values[k], want, rtol=1e-5, atol=1e-5)
-    if case["grads"]:
-        grads = tape.gradient(total, [tensors[k] for k in case["grads"]])
-        for key, g in zip(case["grads"], grads):
-            want = _DATA[f"{cid}/d{key}"]
-            if g is None:  # (lamina passes no gradient where TensorFlow passes zeros)
-                assert not np.any(want), key
-                continue
-            np.testing.assert_allclose(g.numpy(), want, rtol=1e-5, atol=1e-5)
+    check_case(_DATA, case, value_atol=1e-5, align=_align)
 
 
 def test_fixture_covers_every_new_op():

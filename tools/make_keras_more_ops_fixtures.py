@@ -26,6 +26,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402
+from ops_fixture_runner import run_case  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "keras"
 RNG = np.random.default_rng(20261207)
@@ -113,45 +114,6 @@ NO_GRADIENT = {"slice_update"}
 NO_GRADIENT_CASES = {"cumprod_zeros"}
 
 
-def _run(op, args, kwargs, arrays, out, cid):
-    """Call Keras's op with tensors for the arrays, record outputs and gradients."""
-    tensors = {}
-
-    def convert(key, value):
-        if isinstance(value, np.ndarray):
-            arrays[f"{cid}/{key}"] = value
-            tensors[key] = tf.constant(value)
-            return {"array": key}, tensors[key]
-        return value, value
-
-    spec_args, call_args = zip(*[convert(f"a{i}", a) for i, a in enumerate(args)])
-    spec_kwargs, call_kwargs = {}, {}
-    for k, v in kwargs.items():
-        spec_kwargs[k], call_kwargs[k] = convert(k, v)
-    watched = {k: t for k, t in tensors.items() if t.dtype.is_floating
-               and op not in NO_GRADIENT and cid not in NO_GRADIENT_CASES}
-    with tf.GradientTape() as tape:
-        for t in watched.values():
-            tape.watch(t)
-        result = getattr(ops, op)(*call_args, **call_kwargs)
-        outs = list(result) if isinstance(result, (list, tuple)) else [result]
-        total = 0.0
-        for k, o in enumerate(outs):
-            arrays[f"{cid}/out{k}"] = ops.convert_to_numpy(o)
-            if o.dtype.is_floating:
-                c = RNG.standard_normal(o.shape).astype("float32")
-                arrays[f"{cid}/c{k}"] = c
-                total = total + tf.reduce_sum(o * c)
-    grads = {}
-    if watched and not isinstance(total, float):
-        for key, g in zip(watched, tape.gradient(total, list(watched.values()))):
-            arrays[f"{cid}/d{key}"] = np.zeros(watched[key].shape, "float32") if g is None \
-                else g.numpy()
-            grads[key] = True
-    out.append({"id": cid, "op": op, "args": list(spec_args), "kwargs": spec_kwargs,
-                "outputs": len(outs), "grads": sorted(grads)})
-
-
 def _model(arrays):
     """A functional model of the ops Keras saves as operations of a config."""
     inp = keras.Input((4, 4), name="x")
@@ -180,8 +142,8 @@ def _model(arrays):
 
 def main():
     arrays, spec = {}, []
-    for cid, op, args, kwargs in CASES:
-        _run(op, args, kwargs, arrays, spec, cid)
+    for case in CASES:
+        run_case(tf, ops, RNG, case, arrays, spec, NO_GRADIENT | NO_GRADIENT_CASES)
     arrays["spec"] = np.array(json.dumps(spec))
     arrays["model_json"] = np.array(_model(arrays))
     OUT.mkdir(parents=True, exist_ok=True)
