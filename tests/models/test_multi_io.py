@@ -172,3 +172,20 @@ def test_targets_for_only_the_outputs_with_a_loss():
     listed = model.evaluate(x, [np.full((4, 2), 0.5)], verbose=0)
     b = model.predict(x, verbose=0)[1]
     np.testing.assert_allclose([one, listed], [np.mean((b - 0.5) ** 2)] * 2, rtol=1e-6)
+
+
+def test_summary_counts_a_built_optimizer_in_the_total_as_keras_does():
+    # Keras 3.15.1's lines for this model: before the first step, and after it (Adam: 2 x 21
+    # moments, an int64 iteration count and a float32 learning rate)
+    model = lamina.Sequential([lamina.Input((3,)), layers.Dense(4), layers.Dense(1)])
+    model.compile("adam", "mse")
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert " Total params: 21 (84.00 B)" in lines
+    assert not any("Optimizer params" in line for line in lines)
+    model.fit(np.ones((4, 3)), np.ones((4, 1)), verbose=0)
+    lines.clear()
+    model.summary(print_fn=lines.append)
+    assert lines[-4:] == [" Total params: 65 (264.00 B)", " Trainable params: 21 (84.00 B)",
+                          " Non-trainable params: 0 (0.00 B)",
+                          " Optimizer params: 44 (180.00 B)"]

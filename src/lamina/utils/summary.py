@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
+
 __all__ = ["print_summary"]
 
 
@@ -23,6 +25,16 @@ def _bytes(n_params: int, itemsize: int = 4) -> str:
             return f"{size:.2f} {unit}"
         size /= 1024
     return f"{size:.2f} GB"
+
+
+def _count(variables) -> tuple:
+    """``(parameters, bytes)`` of ``variables``, each at its own dtype's size."""
+    n = size = 0
+    for v in variables:
+        count = int(getattr(v, "size", 1))
+        n += count
+        size += count * np.dtype(getattr(v, "dtype", "float32")).itemsize
+    return n, size
 
 
 def _shape_str(layer, model) -> str:
@@ -142,16 +154,17 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, show_t
         if i < len(rows) - 1:
             out.append(line(ml, mm, mr, h))
     out.append(line(bl, bm, br, h))
-    trainable = sum(int(w.size) for w in model.trainable_weights)
-    non_trainable = sum(int(w.size) for w in model.non_trainable_weights)
-    itemsize = 8 if model.dtype == "float64" else 4
-    out.append(f" Total params: {trainable + non_trainable:,} "
-               f"({_bytes(trainable + non_trainable, itemsize)})")
-    out.append(f" Trainable params: {trainable:,} ({_bytes(trainable, itemsize)})")
-    out.append(f" Non-trainable params: {non_trainable:,} ({_bytes(non_trainable, itemsize)})")
+    trainable, trainable_bytes = _count(model.trainable_weights)
+    non_trainable, non_trainable_bytes = _count(model.non_trainable_weights)
     optimizer = getattr(model, "optimizer", None)
-    if optimizer is not None and getattr(optimizer, "variables", None):
-        n_opt = sum(int(getattr(v, "size", 1)) for v in optimizer.variables)
-        out.append(f" Optimizer params: {n_opt:,} ({_bytes(n_opt, itemsize)})")
+    built = optimizer is not None and getattr(optimizer, "built", True)
+    n_opt, opt_bytes = _count(getattr(optimizer, "variables", None) or () if built else ())
+    # as Keras: once the optimizer is built (by the first step), the total counts its variables
+    out.append(f" Total params: {trainable + non_trainable + n_opt:,} "
+               f"({_bytes(trainable_bytes + non_trainable_bytes + opt_bytes, 1)})")
+    out.append(f" Trainable params: {trainable:,} ({_bytes(trainable_bytes, 1)})")
+    out.append(f" Non-trainable params: {non_trainable:,} ({_bytes(non_trainable_bytes, 1)})")
+    if n_opt:
+        out.append(f" Optimizer params: {n_opt:,} ({_bytes(opt_bytes, 1)})")
     for text in out:
         print_fn(text)
