@@ -408,3 +408,15 @@ def test_max_and_min_keep_a_float32_gradient_float32(name):
     assert grad.dtype == np.float32
     expected = [[0, 0.5, 0.5], [1, 0, 0]] if name == "max" else [[1, 0, 0], [0, 1, 0]]
     np.testing.assert_array_equal(grad.numpy(), expected)
+
+
+def test_a_softmax_over_an_axis_of_length_one_is_pointed_out():
+    # (Dense(1, activation="softmax"): every output is 1.0; Keras warns too)
+    with pytest.warns(UserWarning, match="axis has length 1.*activation='sigmoid'"):
+        out = lamina.ops.softmax(np.array([[3.0], [-2.0]], "float32"))
+    np.testing.assert_array_equal(out.numpy(), [[1.0], [1.0]])
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lamina.ops.softmax(np.ones((2, 3), "float32"))

@@ -142,7 +142,15 @@ def exponential(x) -> Tensor:
 
 
 def softmax(x, axis=-1) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``axis``."""
+    """``exp(x) / sum(exp(x))`` along ``axis``. Over an axis of length 1 it is always 1,
+    which is said in a warning (as Keras does): a one-unit output wants a sigmoid."""
+    dims = tuple(np.shape(x)) if not hasattr(x, "shape") else tuple(x.shape)
+    if isinstance(axis, int) and -len(dims) <= axis < len(dims) and dims[axis] == 1:
+        warnings.warn(
+            f"softmax over axis {axis} of an input of shape {dims}: that axis has length 1, so "
+            "every output is 1.0 and nothing can be learned through it. For one output unit "
+            "(a yes/no prediction) use activation='sigmoid' with binary_crossentropy; for "
+            "several classes give the layer one unit per class.", stacklevel=3)
     return _keep_logits(apply(P.SOFTMAX, (x,), axis=axis), x)
 
 
