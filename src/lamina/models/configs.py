@@ -186,7 +186,7 @@ def functional_from_config(cls, config, custom_objects=None):
                 except KeyError:
                     waiting.append((name, node_index, node))
                     continue
-                result = layer(tensors, *more, **_node_kwargs(node, layer), **named)
+                result = layer(tensors, *more, **_node_kwargs(node), **named)
                 outputs[(name, node_index)] = result if isinstance(result, list) else [result]
                 progress = True
             if not progress:
@@ -331,17 +331,13 @@ def _node_inputs(node):
     return refs[0] if len(refs) == 1 else refs
 
 
-def _node_kwargs(node, layer=None) -> dict:
+def _node_kwargs(node) -> dict:
     """The fixed arguments of a saved layer call (``training``, ``use_causal_mask``,
-    ``return_attention_scores``, ...: plain values; never tensors or masks). The
-    ``training=False`` Keras writes into every recurrent layer's node is not a fixed
-    argument: the layer follows the model's training flag, as in Keras."""
+    ``return_attention_scores``, ...: plain values; never tensors or masks). A ``training``
+    given here holds only when the model is called without a flag (``Functional._run``)."""
     if not isinstance(node, dict):
         return {}
-    kwargs = dict(node.get("kwargs") or {})
-    written = getattr(layer, "_keras_node_kwargs", {})
-    if "training" in written and kwargs.get("training") is written["training"]:
-        del kwargs["training"]
+    kwargs = node.get("kwargs") or {}
     return {k: v for k, v in kwargs.items()
             if k == "training" and isinstance(v, bool) or k not in ("training", "mask")
             and isinstance(v, (bool, int, float, str))}
